@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("审计记录只能追加，不能修改。")
+
+    def delete(self):
+        raise AppendOnlyError("审计记录只能追加，不能删除。")
+
+
+VERB_LABELS = {
+    "organization.create": "创建组织机构",
+    "organization.update": "修改组织机构",
+    "membership.add": "添加成员",
+    "membership.remove": "移除成员",
+    "expert.create": "入库专家",
+    "expert.update": "修改专家信息",
+    "auth.login": "登录",
+    "auth.login_failed": "登录失败",
+    "auth.logout": "退出登录",
+    "auth.password_change": "修改密码",
+}
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, from which state to which, and why. Append-only."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="所属单位",
+    )
+    verb = models.CharField("动作", max_length=64, db_index=True)
+    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField("对象", max_length=255, blank=True)
+    before = models.CharField("变更前", max_length=64, blank=True)
+    after = models.CharField("变更后", max_length=64, blank=True)
+    reason = models.TextField("理由", blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "审计记录"
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["organization", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.target_repr}"
+
+    def save(self, *args, **kwargs):
+        # Integrity, not business logic: an audit row is written once.
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("审计记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("审计记录只能追加，不能删除。")
+
+    @property
+    def verb_label(self) -> str:
+        return VERB_LABELS.get(self.verb, self.verb)
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    organization = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "站内通知"
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.title
+
+
+class OutboundEmail(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    to = models.EmailField("收件人")
+    subject = models.CharField("主题", max_length=200)
+    body = models.TextField("正文")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    error = models.TextField("错误", blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "邮件发件箱"
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"

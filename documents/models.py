@@ -1,0 +1,1 @@
+"""documents models: added by the issue that builds this app (see DESIGN.md)."""

@@ -1,0 +1,48 @@
+"""What each role's dashboard shows. Reads only; counts come from the visibility selectors."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count
+
+from activity.models import AuditEvent
+from organizations.models import Organization
+from organizations.selectors import ActingRole, authority_subtree_ids, organizations_visible_to
+
+
+def _authority(user, org: Organization) -> dict:
+    subtree = authority_subtree_ids([org.pk])
+    attached = (
+        Organization.objects.filter(competent_authority_id__in=subtree)
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {row["kind"]: row["n"] for row in attached}
+    return {
+        "org": org,
+        "subordinates": Organization.objects.filter(parent=org).select_related("region").order_by("level", "name"),
+        "subtree_count": len(subtree) - 1,
+        "enterprise_count": counts.get("enterprise", 0),
+        "park_count": counts.get("park", 0),
+        "department_count": Organization.objects.filter(competent_authority=org, kind="department").count(),
+        "assessor_count": counts.get("assessor", 0),
+        "departments": Organization.objects.filter(competent_authority=org, kind="department").order_by("domain"),
+    }
+
+
+def dashboard_context(user, role: ActingRole) -> dict:
+    org = role.organization
+    if role.dashboard == "authority":
+        return _authority(user, org)
+    if role.dashboard in ("applicant", "assessor", "department"):
+        return {"org": org}
+    if role.dashboard == "expert":
+        return {"expert": role.expert, "affiliations": role.expert.affiliations.all()}
+    if role.dashboard == "admin":
+        by_kind = dict(Organization.objects.values_list("kind").annotate(n=Count("id")).order_by())
+        return {
+            "org_counts": [(label, by_kind.get(kind, 0)) for kind, label in Organization.Kind.choices],
+            "user_count": get_user_model().objects.count(),
+            "audit_count": AuditEvent.objects.count(),
+            "visible_count": organizations_visible_to(user).count(),
+        }
+    return {}

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from activity import views as activity_views
+from activity.api import NotificationViewSet
+from organizations.api import OrganizationViewSet, me
+
+from . import views
+
+router = DefaultRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("me/", me, name="api-me"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("role/", views.switch_role, name="switch-role"),
+    path("organizations/", include("organizations.urls")),
+    path("notifications/", activity_views.notification_list, name="notification-list"),
+    path("notifications/read/", activity_views.notification_read, name="notification-read"),
+    path("activity/", activity_views.audit_list, name="audit-list"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""listings models: added by the issue that builds this app (see DESIGN.md)."""

@@ -1,0 +1,44 @@
+from django import forms
+
+from .models import Organization, Region
+
+
+class OrganizationFilterForm(forms.Form):
+    q = forms.CharField(label="名称或信用代码", required=False)
+    kind = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型"), *Organization.Kind.choices])
+    level = forms.ChoiceField(label="层级", required=False, choices=[("", "全部层级"), *Organization.Level.choices])
+    region = forms.CharField(label="行政区划代码", required=False, max_length=6)
+
+
+class OrganizationForm(forms.ModelForm):
+    region = forms.ModelChoiceField(label="所在行政区划", queryset=Region.objects.none(), to_field_name="code")
+
+    class Meta:
+        model = Organization
+        fields = [
+            "kind",
+            "name",
+            "credit_code",
+            "region",
+            "level",
+            "parent",
+            "domain",
+            "competent_authority",
+            "legal_representative",
+            "address",
+            "contact_name",
+            "contact_phone",
+        ]
+
+    def __init__(self, *args, authorities=None, province_prefix: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = Region.objects.all()
+        if province_prefix:
+            regions = regions.filter(code__startswith=province_prefix)
+        self.fields["region"].queryset = regions
+        self.fields["region"].label_from_instance = lambda r: f"{r.code} {r.name}"
+        if authorities is not None:
+            self.fields["parent"].queryset = authorities
+            self.fields["competent_authority"].queryset = authorities
+        # The service validates credit codes with positions named; the model validator would repeat it.
+        self.fields["credit_code"].validators = []

@@ -1,0 +1,1 @@
+"""reviews models: added by the issue that builds this app (see DESIGN.md)."""
