@@ -5,7 +5,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION activity_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'activity_auditevent is append-only (%)', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'activity_auditevent is append-only: ' || TG_OP;
 END;
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS activity_auditevent_no_change ON activity_auditevent;
