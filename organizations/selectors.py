@@ -173,3 +173,16 @@ def acting_role(user, preferred_key: str | None) -> ActingRole:
     if roles:
         return roles[0]
     return ActingRole(key="none", dashboard="none", label="未加入任何单位")
+
+
+def can_manage_members(user, organization: Organization) -> bool:
+    """The organization's own admins, and the admins of an authority whose jurisdiction holds it."""
+    if user.is_superuser:
+        return True
+    if any(m.organization_id == organization.pk and m.role == Membership.Role.ADMIN for m in memberships_of(user)):
+        return True
+    return can_manage_organization(
+        user,
+        competent_authority=organization.competent_authority,
+        parent=organization.parent if organization.is_authority else None,
+    )

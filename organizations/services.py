@@ -210,3 +210,39 @@ def expert_profile_save(*, actor, user, pool: Organization, affiliations=(), req
         request=request,
     )
     return profile
+
+
+@transaction.atomic
+def member_invite(
+    *,
+    actor,
+    organization: Organization,
+    username: str,
+    role: str,
+    full_name: str = "",
+    email: str = "",
+    password: str = "",
+    request=None,
+) -> Membership:
+    """Add a user to an organization, creating the account when the username is new."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    User = get_user_model()
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": ["请填写用户名。"]})
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        if not password:
+            raise ValidationError({"password": ["新账号需要设置初始密码。"]})
+        candidate = User(username=username, first_name=full_name, email=email)
+        try:
+            validate_password(password, candidate)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        candidate.set_password(password)
+        candidate.save()
+        audit_record(actor=actor, verb="user.create", target=candidate, organization=organization, request=request)
+        user = candidate
+    return membership_add(actor=actor, user=user, organization=organization, role=role, request=request)

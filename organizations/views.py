@@ -46,7 +46,8 @@ def organization_list(request):
 def organization_detail(request, pk: int):
     org = selectors.organization_for(request.user, pk)
     visible = selectors.organizations_visible_to(request.user)
-    is_member = org.pk in selectors.acting_org_ids(request.user) or request.user.is_superuser
+    can_manage_members = selectors.can_manage_members(request.user, org)
+    is_member = org.pk in selectors.acting_org_ids(request.user) or can_manage_members
     return render(
         request,
         "organizations/detail.html",
@@ -57,6 +58,7 @@ def organization_detail(request, pk: int):
             if org.is_authority
             else [],
             "members": selectors.members_of(org) if is_member else None,
+            "can_manage_members": can_manage_members,
             "can_edit": selectors.can_manage_organization(
                 request.user, competent_authority=org.competent_authority, parent=org.parent
             ),
