@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 
 from .models import Organization, Region
 
@@ -30,11 +31,14 @@ class OrganizationForm(forms.ModelForm):
             "contact_phone",
         ]
 
-    def __init__(self, *args, authorities=None, province_prefix: str = "", **kwargs):
+    def __init__(self, *args, authorities=None, region_prefixes=(), **kwargs):
         super().__init__(*args, **kwargs)
         regions = Region.objects.all()
-        if province_prefix:
-            regions = regions.filter(code__startswith=province_prefix)
+        if region_prefixes:
+            match = Q()
+            for prefix in region_prefixes:
+                match |= Q(code__startswith=prefix)
+            regions = regions.filter(match)
         self.fields["region"].queryset = regions
         self.fields["region"].label_from_instance = lambda r: f"{r.code} {r.name}"
         if authorities is not None:

@@ -186,3 +186,18 @@ def can_manage_members(user, organization: Organization) -> bool:
         competent_authority=organization.competent_authority,
         parent=organization.parent if organization.is_authority else None,
     )
+
+
+def managed_region_prefixes(user) -> list[str]:
+    """Region code prefixes a user may place organizations in; empty means anywhere (superuser)."""
+    if user.is_superuser:
+        return []
+    return sorted(
+        {
+            m.organization.region.prefix
+            for m in memberships_of(user)
+            if m.role == Membership.Role.ADMIN
+            and m.organization.kind == Organization.Kind.AUTHORITY
+            and m.organization.level != Organization.Level.MINISTRY
+        }
+    )

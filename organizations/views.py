@@ -95,7 +95,9 @@ def organization_create(request):
     authorities = selectors.managing_authorities(request.user)
     if not authorities.exists():
         raise Http404
-    form = OrganizationForm(request.POST or None, authorities=authorities)
+    form = OrganizationForm(
+        request.POST or None, authorities=authorities, region_prefixes=selectors.managed_region_prefixes(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         saved = _save(request, form)
         if saved:
@@ -113,6 +115,7 @@ def organization_edit(request, pk: int):
         request.POST or None,
         instance=Organization.objects.get(pk=org.pk),
         authorities=selectors.managing_authorities(request.user),
+        region_prefixes=selectors.managed_region_prefixes(request.user),
     )
     if request.method == "POST" and form.is_valid():
         saved = _save(request, form, org)
