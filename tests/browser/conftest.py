@@ -9,8 +9,16 @@ import pytest
 from tests.support import ensure_regions
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -31,9 +39,14 @@ def page(browser, live_server):
     page.console_errors = []
     page.outside_requests = []
     page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: page.outside_requests.append(r.url)
+    page.on(
+        "request",
+        lambda r: (
+            page.outside_requests.append(r.url)
             if urlparse(r.url).hostname not in (None, "127.0.0.1", "localhost") and not r.url.startswith("data:")
-            else None)
+            else None
+        ),
+    )
     yield page
     context.close()
 
