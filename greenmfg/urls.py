@@ -13,8 +13,8 @@ from organizations.api import OrganizationViewSet, me
 from . import views
 
 router = DefaultRouter()
-router.register("organizations", OrganizationViewSet, basename="organization")
-router.register("notifications", NotificationViewSet, basename="notification")
+router.register("organizations", OrganizationViewSet, basename="api-organization")
+router.register("notifications", NotificationViewSet, basename="api-notification")
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
