@@ -34,8 +34,9 @@ def test_runs_on_postgresql(regions):
 def test_email_is_sent_by_a_real_celery_worker_after_commit(regions, celery_worker_process):
     user = UserFactory(username="mail-target", email="mail-target@example.test")
     with transaction.atomic():
-        notes = notification_send(recipients=[user], title="推荐批次已退回", body="请于截止时间前修改后重新提交。",
-                                  email=True)
+        notes = notification_send(
+            recipients=[user], title="推荐批次已退回", body="请于截止时间前修改后重新提交。", email=True
+        )
         mail = OutboundEmail.objects.get(to="mail-target@example.test")
         # Nothing leaves before the transaction commits.
         assert mail.status == OutboundEmail.Status.PENDING
@@ -61,8 +62,10 @@ def test_email_queued_in_a_rolled_back_transaction_is_never_sent(regions, celery
 def test_database_refuses_to_change_audit_events(regions):
     province = authority("测试省厅", "140000", "province", authority("测试部", "110000", "ministry"))
     event = AuditEvent.objects.filter(target_id=str(province.pk), verb="organization.create").get()
-    for sql in ("update activity_auditevent set verb = 'x' where id = %s",
-                "delete from activity_auditevent where id = %s"):
+    for sql in (
+        "update activity_auditevent set verb = 'x' where id = %s",
+        "delete from activity_auditevent where id = %s",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [event.pk])
     event.refresh_from_db()
