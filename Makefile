@@ -31,12 +31,12 @@ demo: migrate ## install, migrate, load the demo data and serve on http://127.0.
 	@echo "门户地址 http://127.0.0.1:8000/  演示账号见 README（密码 greenmfg-demo）"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install services ## everything: fast suite with browser tests on SQLite, then integration on PostgreSQL + Redis + Celery
+test: install services ## everything: unit + browser tests on SQLite, then every non-browser test on PostgreSQL + Redis + a Celery worker
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -m "not integration" -p no:cacheprovider
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) SECRET_KEY=integration-tests \
-		$(PY) -m pytest -m integration -p no:cacheprovider
+		$(PY) -m pytest -m "not browser" -p no:cacheprovider
 
 test-fast: install
 	$(PY) -m pytest -m "not integration and not browser" -q

@@ -15,6 +15,15 @@ def _fast_hashers(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Production settings want collectstatic's manifest; tests render templates straight from the sources.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def demo(db):
     call_command("load_demo", force=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
