@@ -17,15 +17,16 @@ def _authority(user, org: Organization) -> dict:
         .order_by()
     )
     counts = {row["kind"]: row["n"] for row in attached}
+    departments = list(Organization.objects.filter(competent_authority=org, kind="department").order_by("domain"))
     return {
         "org": org,
         "subordinates": Organization.objects.filter(parent=org).select_related("region").order_by("level", "name"),
         "subtree_count": len(subtree) - 1,
         "enterprise_count": counts.get("enterprise", 0),
         "park_count": counts.get("park", 0),
-        "department_count": Organization.objects.filter(competent_authority=org, kind="department").count(),
+        "department_count": len(departments),
         "assessor_count": counts.get("assessor", 0),
-        "departments": Organization.objects.filter(competent_authority=org, kind="department").order_by("domain"),
+        "departments": departments,
     }
 
 

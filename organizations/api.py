@@ -5,8 +5,8 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from . import selectors
+from .forms import OrganizationFilterForm
 from .models import Membership, Organization
-from .views import filter_organizations
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -40,8 +40,8 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OrganizationSerializer
 
     def get_queryset(self):
-        _, qs = filter_organizations(selectors.organizations_visible_to(self.request.user), self.request.query_params)
-        return qs.order_by("kind", "name", "id")
+        form = OrganizationFilterForm(self.request.query_params)
+        return form.filter(selectors.organizations_visible_to(self.request.user)).order_by("kind", "name", "id")
 
 
 class MembershipSerializer(serializers.ModelSerializer):

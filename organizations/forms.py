@@ -10,6 +10,23 @@ class OrganizationFilterForm(forms.Form):
     level = forms.ChoiceField(label="层级", required=False, choices=[("", "全部层级"), *Organization.Level.choices])
     region = forms.CharField(label="行政区划代码", required=False, max_length=6)
 
+    def filter(self, qs):
+        """Narrow an already visible queryset; filters never widen what the caller may see."""
+        if not self.is_valid():
+            return qs
+        cd = self.cleaned_data
+        if cd.get("q"):
+            q = cd["q"].strip()
+            qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
+        if cd.get("kind"):
+            qs = qs.filter(kind=cd["kind"])
+        if cd.get("level"):
+            qs = qs.filter(level=cd["level"])
+        if cd.get("region"):
+            region = Region.objects.filter(code=cd["region"].ljust(6, "0")).first()
+            qs = qs.filter(region__code__startswith=region.prefix if region else cd["region"])
+        return qs
+
 
 class OrganizationForm(forms.ModelForm):
     region = forms.ModelChoiceField(label="所在行政区划", queryset=Region.objects.none(), to_field_name="code")

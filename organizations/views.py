@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 
@@ -10,24 +9,9 @@ from .forms import OrganizationFilterForm, OrganizationForm
 from .models import Organization
 
 
-def filter_organizations(qs, data):
-    form = OrganizationFilterForm(data)
-    form.is_valid()
-    cd = form.cleaned_data
-    if cd.get("q"):
-        q = cd["q"].strip()
-        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
-    if cd.get("kind"):
-        qs = qs.filter(kind=cd["kind"])
-    if cd.get("level"):
-        qs = qs.filter(level=cd["level"])
-    if cd.get("region"):
-        qs = qs.filter(region_id__startswith=cd["region"].rstrip("0") or cd["region"])
-    return form, qs
-
-
 def organization_list(request):
-    form, qs = filter_organizations(selectors.organizations_visible_to(request.user), request.GET)
+    form = OrganizationFilterForm(request.GET)
+    qs = form.filter(selectors.organizations_visible_to(request.user))
     page = Paginator(qs.order_by("kind", "name", "id"), 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
