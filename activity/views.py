@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .models import VERB_LABELS
 
 
 def notification_list(request):
@@ -23,4 +24,4 @@ def audit_list(request):
     if verb:
         qs = qs.filter(verb__startswith=verb)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "activity/audit.html", {"page": page, "verb": verb})
+    return render(request, "activity/audit.html", {"page": page, "verb": verb, "verbs": sorted(VERB_LABELS.items())})

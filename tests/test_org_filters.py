@@ -34,3 +34,10 @@ def test_empty_result_says_so(client, tree):
     client.force_login(tree.users["county"])
     page = client.get("/organizations/", {"q": "不存在的单位"}).content.decode()
     assert "没有符合条件的组织机构" in page
+
+
+def test_audit_list_filters_by_verb(client, tree):
+    client.force_login(tree.users["county"])
+    page = client.get("/activity/", {"verb": "organization.create"}).content.decode()
+    assert "创建组织机构" in page and "添加成员</td>" not in page
+    assert '<option value="organization.create" selected>' in page
