@@ -47,6 +47,23 @@ def authority_subtree_ids(root_ids) -> set[int]:
     return seen
 
 
+def authority_ancestor_ids(authority_id: int | None) -> list[int]:
+    """The authority and those it reports to, nearest first (one query)."""
+    if authority_id is None:
+        return []
+    parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
+    chain, current = [], authority_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def anchor_authority_id(org: Organization) -> int | None:
+    """The authority an organization works under: itself for an authority, else its competent authority."""
+    return org.pk if org.kind == Organization.Kind.AUTHORITY else org.competent_authority_id
+
+
 def organizations_visible_to(user) -> QuerySet[Organization]:
     """The one visibility rule for organizations, used by pages, API, exports and tasks.
 

@@ -1,0 +1,25 @@
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from notices.reminders import reminders_send
+
+
+class Command(BaseCommand):
+    help = "发送截止提醒（截止前7、3、1天；重复运行不会重复发送）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--now", help="以该时刻（北京时间，YYYY-MM-DD HH:MM:SS）计算，用于核对")
+
+    def handle(self, *args, **options):
+        now = None
+        if options["now"]:
+            try:
+                now = timezone.make_aware(datetime.fromisoformat(options["now"]))
+            except ValueError as exc:
+                raise CommandError(f"时间格式应为 YYYY-MM-DD HH:MM:SS：{exc}") from exc
+        sent = reminders_send(now)
+        for r in sent:
+            self.stdout.write(f"  {r.organization}：距截止不足{r.days_before}天（{r.kind}）")
+        self.stdout.write(self.style.SUCCESS(f"已发送 {len(sent)} 条提醒。"))

@@ -1,0 +1,252 @@
+"""Reads about notices: who may see which, and which deadline binds whom."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from organizations.models import ExpertProfile, Membership, Organization
+from organizations.selectors import (
+    anchor_authority_id,
+    authority_ancestor_ids,
+    authority_subtree_ids,
+    memberships_of,
+)
+
+from .models import Deadline, Extension, Notice
+
+ISSUING_ROLES = (Membership.Role.ADMIN, Membership.Role.APPROVER)
+
+
+def issuing_authorities(user) -> QuerySet[Organization]:
+    """Authorities in whose name the user may issue, edit and publish notices."""
+    qs = Organization.objects.filter(kind=Organization.Kind.AUTHORITY).select_related("region", "parent")
+    if user.is_superuser:
+        return qs
+    return qs.filter(
+        pk__in=[
+            m.organization_id
+            for m in memberships_of(user)
+            if m.role in ISSUING_ROLES and m.organization.kind == Organization.Kind.AUTHORITY
+        ]
+    )
+
+
+def can_issue(user, authority: Organization) -> bool:
+    if user.is_superuser:
+        return True
+    return any(m.organization_id == authority.pk and m.role in ISSUING_ROLES for m in memberships_of(user))
+
+
+def notices_visible_to(user) -> QuerySet[Notice]:
+    """A published notice applies within its issuer's jurisdiction: those under the issuer see it.
+
+    Authorities also see what their subordinates published; an issuer's members see its drafts.
+    """
+    base = Notice.objects.select_related("issuer", "issuer__region", "forwards", "forwards__issuer")
+    if not user.is_authenticated:
+        return base.none()
+    if user.is_superuser:
+        return base
+    memberships = memberships_of(user)
+    orgs = [m.organization for m in memberships]
+    if any(o.kind == Organization.Kind.AUTHORITY and o.level == Organization.Level.MINISTRY for o in orgs):
+        return base
+    issued = ~Q(status=Notice.Status.DRAFT)
+    condition = Q(pk__in=[])
+    chain: set[int] = set()
+    for org in orgs:
+        chain.update(authority_ancestor_ids(anchor_authority_id(org)))
+    pool_id = ExpertProfile.objects.filter(user=user, is_active=True).values_list("pool_id", flat=True).first()
+    if pool_id:
+        chain.update(authority_ancestor_ids(pool_id))
+    if chain:
+        condition |= issued & Q(issuer_id__in=chain)
+    own_authorities = [o.pk for o in orgs if o.kind == Organization.Kind.AUTHORITY]
+    if own_authorities:
+        condition |= issued & Q(issuer_id__in=authority_subtree_ids(own_authorities))
+        condition |= Q(issuer_id__in=own_authorities)
+    return base.filter(condition)
+
+
+def notice_for(user, pk) -> Notice:
+    return get_object_or_404(notices_visible_to(user), pk=pk)
+
+
+def notice_detail(user, pk) -> Notice:
+    return get_object_or_404(
+        notices_visible_to(user).prefetch_related(
+            "categories__materials",
+            Prefetch("categories__quotas", queryset=_quota_qs()),
+            Prefetch(
+                "deadlines",
+                queryset=Deadline.objects.select_related("authority").prefetch_related(
+                    Prefetch("extensions", queryset=Extension.objects.select_related("organization", "granted_by"))
+                ),
+            ),
+            "attachments",
+        ),
+        pk=pk,
+    )
+
+
+def _quota_qs():
+    from .models import Quota
+
+    return Quota.objects.select_related("authority")
+
+
+def notice_family(notice: Notice) -> list[Notice]:
+    """The notice, the one it forwards and so on up, and every notice forwarding any of them (one query)."""
+    same_year = {n.pk: n for n in Notice.objects.filter(year=notice.year).select_related("issuer")}
+    same_year.setdefault(notice.pk, notice)
+
+    def root(n):
+        seen = set()
+        while n.forwards_id and n.forwards_id in same_year and n.pk not in seen:
+            seen.add(n.pk)
+            n = same_year[n.forwards_id]
+        return n.pk
+
+    top = root(notice)
+    return [n for n in same_year.values() if root(n) == top]
+
+
+@dataclass
+class EffectiveDeadline:
+    deadline: Deadline
+    notice: Notice
+    organization: Organization
+    due_at: datetime
+    extension: Extension | None = None
+
+    @property
+    def stage(self) -> str:
+        return self.deadline.stage
+
+    def is_past(self, at: datetime | None = None) -> bool:
+        return to_second(at or timezone.now()) > self.due_at
+
+    def remaining(self, at: datetime | None = None):
+        return self.due_at - to_second(at or timezone.now())
+
+
+def to_second(moment: datetime) -> datetime:
+    """Deadlines are honoured to the second: 23:59:59.9 still counts as 23:59:59."""
+    return moment.replace(microsecond=0)
+
+
+def deadline_for(*, notice: Notice, organization: Organization, stage: str) -> EffectiveDeadline | None:
+    """The deadline that binds `organization` at `stage` in this notice's family, with its extension.
+
+    Walk up from the authority the organization submits to; the nearest issuer that set a deadline for this
+    stage wins (a city's earlier date beats the province's), and a deadline naming this very authority
+    beats a general one.
+    """
+    if stage == Deadline.Stage.APPLICANT:
+        first = organization.competent_authority_id
+        scope_key = first
+    else:
+        first = organization.parent_id
+        scope_key = organization.pk
+    chain = authority_ancestor_ids(first)
+    if not chain:
+        return None
+    family = [n for n in notice_family(notice) if n.status != Notice.Status.DRAFT or n.pk == notice.pk]
+    by_id = {n.pk: n for n in family}
+    deadlines = list(
+        Deadline.objects.filter(notice_id__in=by_id, stage=stage, notice__issuer_id__in=chain).select_related("notice")
+    )
+    for issuer_id in chain:
+        here = [d for d in deadlines if by_id[d.notice_id].issuer_id == issuer_id]
+        chosen = next((d for d in here if d.authority_id == scope_key), None) or next(
+            (d for d in here if d.authority_id is None), None
+        )
+        if chosen is not None:
+            extension = (
+                Extension.objects.filter(deadline=chosen, organization=organization).order_by("-new_due_at").first()
+            )
+            due = max(chosen.due_at, extension.new_due_at) if extension else chosen.due_at
+            return EffectiveDeadline(
+                deadline=chosen,
+                notice=by_id[chosen.notice_id],
+                organization=organization,
+                due_at=due,
+                extension=extension,
+            )
+    return None
+
+
+def open_notices_for(org: Organization) -> list[Notice]:
+    """Published notices that apply to an organization, nearest issuer first within each family."""
+    chain = authority_ancestor_ids(anchor_authority_id(org))
+    return list(
+        Notice.objects.filter(status=Notice.Status.PUBLISHED, issuer_id__in=chain)
+        .select_related("issuer")
+        .order_by("-year", "id")
+    )
+
+
+def deadlines_concerning(org: Organization) -> list[dict]:
+    """What a dashboard shows: the deadlines binding this organization, and those it set for others."""
+    rows = []
+    notices = open_notices_for(org)
+    seen_families: set[int] = set()
+    stage = None
+    if org.kind in (Organization.Kind.ENTERPRISE, Organization.Kind.PARK):
+        stage = Deadline.Stage.APPLICANT
+    elif org.kind == Organization.Kind.AUTHORITY and org.parent_id:
+        stage = Deadline.Stage.AUTHORITY
+    for notice in notices:
+        family_key = min(n.pk for n in notice_family(notice))
+        if family_key in seen_families:
+            continue
+        seen_families.add(family_key)
+        if stage:
+            eff = deadline_for(notice=notice, organization=org, stage=stage)
+            if eff:
+                label = "本单位申报截止" if stage == Deadline.Stage.APPLICANT else "本单位向上级报送截止"
+                rows.append(
+                    {
+                        "label": label,
+                        "notice": eff.notice,
+                        "due_at": eff.due_at,
+                        "extension": eff.extension,
+                        "own": True,
+                    }
+                )
+        elif org.kind == Organization.Kind.DEPARTMENT and org.competent_authority_id:
+            eff = deadline_for(notice=notice, organization=org.competent_authority, stage=Deadline.Stage.AUTHORITY)
+            if eff:
+                rows.append(
+                    {
+                        "label": f"{org.competent_authority.name}报送截止（意见须在此前反馈）",
+                        "notice": eff.notice,
+                        "due_at": eff.due_at,
+                        "extension": None,
+                        "own": False,
+                    }
+                )
+    if org.kind == Organization.Kind.AUTHORITY or org.kind == Organization.Kind.ASSESSOR:
+        issuers = (
+            [org.pk]
+            if org.kind == Organization.Kind.AUTHORITY
+            else authority_ancestor_ids(org.competent_authority_id)[:1]
+        )
+        for d in Deadline.objects.filter(
+            notice__issuer_id__in=issuers, notice__status=Notice.Status.PUBLISHED
+        ).select_related("notice", "authority"):
+            who = d.authority.name if d.authority else ("下级主管部门" if d.stage == "authority" else "申报单位")
+            rows.append(
+                {
+                    "label": f"{who}{d.get_stage_display()}截止",
+                    "notice": d.notice,
+                    "due_at": d.due_at,
+                    "extension": None,
+                    "own": False,
+                }
+            )
+    rows.sort(key=lambda r: r["due_at"])
+    return rows
