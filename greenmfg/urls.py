@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from activity import views as activity_views
 from activity.api import NotificationViewSet
+from notices.api import NoticeViewSet
 from organizations.api import OrganizationViewSet, me
 
 from . import views
@@ -15,6 +16,7 @@ from . import views
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="api-organization")
 router.register("notifications", NotificationViewSet, basename="api-notification")
+router.register("notices", NoticeViewSet, basename="api-notice")
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -36,6 +38,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("role/", views.switch_role, name="switch-role"),
     path("organizations/", include("organizations.urls")),
+    path("notices/", include("notices.urls")),
     path("notifications/", activity_views.notification_list, name="notification-list"),
     path("notifications/read/", activity_views.notification_read, name="notification-read"),
     path("activity/", activity_views.audit_list, name="audit-list"),
