@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 
 from activity.models import AuditEvent
+from notices.models import Deadline, Notice
+from notices.selectors import deadline_label, deadlines_concerning
 from organizations.models import Organization
 from organizations.selectors import ActingRole, authority_subtree_ids, organizations_visible_to
 
@@ -30,14 +32,37 @@ def _authority(user, org: Organization) -> dict:
     }
 
 
+def _open_deadlines(issuer_ids=None) -> list[dict]:
+    qs = Deadline.objects.filter(notice__status=Notice.Status.PUBLISHED).select_related(
+        "notice", "notice__issuer", "authority"
+    )
+    if issuer_ids is not None:
+        qs = qs.filter(notice__issuer_id__in=issuer_ids)
+    rows = []
+    for d in qs.order_by("due_at")[:30]:
+        rows.append(
+            {
+                "label": f"{d.notice.issuer.name}：{deadline_label(d)}",
+                "notice": d.notice,
+                "due_at": d.due_at,
+                "extension": None,
+            }
+        )
+    return rows
+
+
 def dashboard_context(user, role: ActingRole) -> dict:
     org = role.organization
     if role.dashboard == "authority":
-        return _authority(user, org)
+        return {**_authority(user, org), "deadlines": deadlines_concerning(org)}
     if role.dashboard in ("applicant", "assessor", "department"):
-        return {"org": org}
+        return {"org": org, "deadlines": deadlines_concerning(org)}
     if role.dashboard == "expert":
-        return {"expert": role.expert, "affiliations": role.expert.affiliations.all()}
+        return {
+            "expert": role.expert,
+            "affiliations": role.expert.affiliations.all(),
+            "deadlines": _open_deadlines([role.expert.pool_id]),
+        }
     if role.dashboard == "admin":
         by_kind = dict(Organization.objects.values_list("kind").annotate(n=Count("id")).order_by())
         return {
@@ -45,5 +70,7 @@ def dashboard_context(user, role: ActingRole) -> dict:
             "user_count": get_user_model().objects.count(),
             "audit_count": AuditEvent.objects.count(),
             "visible_count": organizations_visible_to(user).count(),
+            "deadlines": _open_deadlines(),
+            "notice_counts": dict(Notice.objects.values_list("status").annotate(n=Count("id")).order_by()),
         }
     return {}

@@ -189,6 +189,13 @@ def open_notices_for(org: Organization) -> list[Notice]:
     )
 
 
+def deadline_label(d: Deadline) -> str:
+    """“下级主管部门报送截止” / “小店区工信局辖区申报单位提交截止”."""
+    if d.stage == Deadline.Stage.AUTHORITY:
+        return f"{d.authority.name if d.authority else '下级主管部门'}报送截止"
+    return f"{d.authority.name + '辖区' if d.authority else ''}申报单位提交截止"
+
+
 def deadlines_concerning(org: Organization) -> list[dict]:
     """What a dashboard shows: the deadlines binding this organization, and those it set for others."""
     rows = []
@@ -238,10 +245,9 @@ def deadlines_concerning(org: Organization) -> list[dict]:
         for d in Deadline.objects.filter(
             notice__issuer_id__in=issuers, notice__status=Notice.Status.PUBLISHED
         ).select_related("notice", "authority"):
-            who = d.authority.name if d.authority else ("下级主管部门" if d.stage == "authority" else "申报单位")
             rows.append(
                 {
-                    "label": f"{who}{d.get_stage_display()}截止",
+                    "label": deadline_label(d),
                     "notice": d.notice,
                     "due_at": d.due_at,
                     "extension": None,
@@ -250,3 +256,48 @@ def deadlines_concerning(org: Organization) -> list[dict]:
             )
     rows.sort(key=lambda r: r["due_at"])
     return rows
+
+
+def forwarding_authorities(user, notice: Notice) -> QuerySet[Organization]:
+    """Authorities in whose name the user may forward this notice: reporting to its issuer, not yet forwarded."""
+    if notice.status != Notice.Status.PUBLISHED:
+        return Organization.objects.none()
+    return (
+        issuing_authorities(user)
+        .filter(parent_id=notice.issuer_id, is_active=True)
+        .exclude(pk__in=Notice.objects.filter(forwards=notice).values("issuer_id"))
+        .order_by("name")
+    )
+
+
+def receiving_authorities(notice: Notice) -> QuerySet[Organization]:
+    """The authorities that report to the notice's issuer: they get quotas and submit to it."""
+    return Organization.objects.filter(
+        kind=Organization.Kind.AUTHORITY, parent_id=notice.issuer_id, is_active=True
+    ).order_by("name", "id")
+
+
+def deadline_authorities(notice: Notice) -> list[Organization]:
+    """Authorities a deadline of this notice may be narrowed to: the issuer's jurisdiction, nearest level first."""
+    from organizations.selectors import LEVEL_RANK
+
+    subtree = authority_subtree_ids([notice.issuer_id])
+    return sorted(
+        Organization.objects.filter(pk__in=subtree, is_active=True),
+        key=lambda o: (-LEVEL_RANK.get(o.level, 0), o.name, o.pk),
+    )
+
+
+def extension_candidates(notice: Notice) -> dict[str, list[Organization]]:
+    """Who may be granted an extension on this notice's deadlines: the authorities reporting to the issuer
+    (authority stage) and the applicants within its jurisdiction (applicant stage)."""
+    subtree = authority_subtree_ids([notice.issuer_id])
+    applicants = Organization.objects.filter(
+        kind__in=[Organization.Kind.ENTERPRISE, Organization.Kind.PARK],
+        competent_authority_id__in=subtree,
+        is_active=True,
+    ).order_by("name", "id")
+    return {
+        Deadline.Stage.AUTHORITY: list(receiving_authorities(notice)),
+        Deadline.Stage.APPLICANT: list(applicants),
+    }

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(config, items):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not settings.CELERY_BROKER_URL:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or settings.CELERY_TASK_ALWAYS_EAGER:
         skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis): make test")
         for item in items:
             if "integration" in item.keywords:

@@ -1,4 +1,4 @@
-"""Build the Shanxi 2024 demo scene (000_0e19f411d564c71d.txt: 太原 forwards 山西's pre-notice).
+"""Build the Shanxi 2024 demo scene (000_0e19f411d564c71d.txt: 太原 forwards 山西's notice).
 
     python manage.py load_demo [--force]
 
@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from greenmfg.demo_notices import build_demo_notices
 from organizations.credit_code import make_credit_code
 from organizations.models import ExpertAffiliation, ExpertProfile, Organization
 from organizations.services import expert_profile_save, membership_add, organization_create
@@ -212,4 +213,5 @@ class Command(BaseCommand):
                     affiliations=affiliations,
                 )
                 self.created += 1
+        self.created += build_demo_notices(admin, self.orgs)
         return self.created
