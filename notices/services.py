@@ -51,7 +51,7 @@ def _require_draft(notice: Notice) -> None:
 
 
 def _locked(notice: Notice) -> Notice:
-    return Notice.objects.select_for_update().select_related("issuer", "forwards").get(pk=notice.pk)
+    return Notice.objects.select_for_update(of=("self",)).select_related("issuer", "forwards").get(pk=notice.pk)
 
 
 @transaction.atomic
@@ -317,6 +317,10 @@ def extension_grant(
 ) -> Extension:
     notice = _locked(deadline.notice)
     _require_issuer(actor, notice.issuer)
+    if notice.status == Notice.Status.DRAFT:
+        raise ValidationError("通知尚未发布，请直接修改截止时间，无需办理延期。")
+    if notice.status == Notice.Status.CLOSED:
+        raise ValidationError("通知已结束，不能再批准延期。")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写延期理由。"]})
     if new_due_at is None or new_due_at <= deadline.due_at:
