@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from activity.services import notification_send
 from organizations.models import Organization
+from organizations.selectors import authority_subtree_ids
 
 from .models import Deadline, Notice, Reminder
 from .selectors import EffectiveDeadline, deadline_for, notice_family, to_second
@@ -50,7 +51,9 @@ def threshold_for(remaining: timedelta) -> int | None:
 def authorities_to_report(now: datetime) -> Iterable[PendingWork]:
     """Authorities whose batch to their parent is due within the window.
 
-    Until recommendation batches exist every such authority still has its report to make.
+    Until recommendation batches exist every such authority still has its report to make. Every authority under
+    the issuer is considered, not only its direct children: where a city did not forward the province's notice,
+    its counties are bound by the province's date (selectors.deadline_for) and are reminded of it.
     """
     window_end = now + timedelta(days=max(THRESHOLDS))
     deadlines = Deadline.objects.filter(
@@ -58,19 +61,20 @@ def authorities_to_report(now: datetime) -> Iterable[PendingWork]:
     ).select_related("notice", "notice__issuer")
     seen: set[tuple[int, int]] = set()
     for d in deadlines:
-        children = Organization.objects.filter(
-            kind=Organization.Kind.AUTHORITY, parent_id=d.notice.issuer_id, is_active=True
-        )
         if d.authority_id:
-            children = children.filter(pk=d.authority_id)
+            below = {d.authority_id}  # a deadline naming an authority binds that authority only
+        else:
+            below = authority_subtree_ids([d.notice.issuer_id]) - {d.notice.issuer_id}
         family_key = min(n.pk for n in notice_family(d.notice))
-        for child in children.select_related("parent"):
+        candidates = Organization.objects.filter(kind=Organization.Kind.AUTHORITY, pk__in=below, is_active=True)
+        for child in candidates.select_related("parent").order_by("id"):
             if (child.pk, family_key) in seen:
                 continue
+            # The binding deadline is the same whichever notice of the family it is resolved from: once is enough.
+            seen.add((child.pk, family_key))
             effective = deadline_for(notice=d.notice, organization=child, stage=Deadline.Stage.AUTHORITY)
             if effective is None or not (now < effective.due_at <= window_end):
                 continue
-            seen.add((child.pk, family_key))
             yield PendingWork(
                 organization=child,
                 deadline=effective,
@@ -116,7 +120,8 @@ def _notify(work: PendingWork, days: int) -> None:
         url=f"/notices/{notice.pk}/",
         title=f"截止提醒：距截止不足{days}天",
         body=(
-            f"《{notice.title}》规定的截止时间为{format_moment(work.deadline.due_at)}，"
+            f"《{notice.title}》规定的截止时间为{format_moment(work.deadline.due_at)}"
+            f"{'（含延期）' if work.deadline.extension else ''}，"
             f"贵单位尚需{work.what}。逾期则视为无申报企业。"
         ),
     )

@@ -52,9 +52,10 @@ def notices_visible_to(user) -> QuerySet[Notice]:
         return base
     memberships = memberships_of(user)
     orgs = [m.organization for m in memberships]
-    if any(o.kind == Organization.Kind.AUTHORITY and o.level == Organization.Level.MINISTRY for o in orgs):
-        return base
     issued = ~Q(status=Notice.Status.DRAFT)
+    if any(o.kind == Organization.Kind.AUTHORITY and o.level == Organization.Level.MINISTRY for o in orgs):
+        # The whole country is the ministry's jurisdiction; a draft still stays with its issuer.
+        return base.filter(issued | Q(issuer_id__in=[o.pk for o in orgs if o.kind == Organization.Kind.AUTHORITY]))
     condition = Q(pk__in=[])
     chain: set[int] = set()
     for org in orgs:
