@@ -12,6 +12,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # for the schema only; get_queryset scopes to the caller
 
     def get_queryset(self):
         return selectors.notifications_for(self.request.user)
