@@ -16,7 +16,7 @@ from organizations.models import Organization
 
 from . import selectors, services
 from .forms import NoticeFilterForm, NoticeForm, apply_service_errors
-from .models import Deadline, Notice
+from .models import Category, Deadline, Notice
 
 PAGE_SIZE = 20
 
@@ -27,6 +27,12 @@ def issued_notice(request, pk: int) -> Notice:
     if not selectors.can_issue(request.user, notice.issuer):
         raise Http404
     return notice
+
+
+def ordered_categories(notice: Notice) -> list:
+    """The notice's categories in the order of the catalogue (绿色工厂 first), whatever order they were opened in."""
+    order = {code: i for i, code in enumerate(Category.values)}
+    return sorted(notice.categories.all(), key=lambda c: order.get(c.category, len(order)))
 
 
 def refusal(exc: Exception) -> str:
@@ -58,8 +64,8 @@ def notice_list(request):
 def _own_deadline(request, notice: Notice):
     """本单位的截止时间 for the organization the user acts for, or None."""
     org = request.acting.organization
-    if org is None:
-        return None
+    if org is None or (org.pk == notice.issuer_id and not notice.forwards_id):
+        return None  # an issuer answers to no one for a notice it did not receive
     if org.kind in (Organization.Kind.ENTERPRISE, Organization.Kind.PARK):
         stage, label = Deadline.Stage.APPLICANT, "本单位申报截止"
     elif org.kind == Organization.Kind.AUTHORITY and org.parent_id:
@@ -90,7 +96,7 @@ def notice_detail(request, pk: int):
     notice = selectors.notice_detail(request.user, pk)
     visible = selectors.notices_visible_to(request.user)
     forwards = visible.filter(pk=notice.forwards_id).first() if notice.forwards_id else None
-    categories = list(notice.categories.all())
+    categories = ordered_categories(notice)
     can_issue = selectors.can_issue(request.user, notice.issuer)
     return render(
         request,

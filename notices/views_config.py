@@ -22,7 +22,7 @@ from .forms import (
     apply_service_errors,
 )
 from .models import Category, Deadline, Notice, NoticeCategory, RequiredMaterial
-from .views import issued_notice, refusal
+from .views import issued_notice, ordered_categories, refusal
 
 
 def _fail(form, exc, aliases=None) -> None:
@@ -86,7 +86,7 @@ def _categories_page(request, notice_pk: int, bound: dict | None = None, status:
                 "edit_material": edit_material,
             }
         )
-    categories = list(opened.values())
+    categories = ordered_categories(notice)
     return render(
         request,
         "notices/categories.html",
@@ -192,7 +192,7 @@ def material_remove(request, pk: int, material_id: int):
 def quotas_save(request, pk: int):
     notice = issued_notice(request, pk)
     notice = selectors.notice_detail(request.user, notice.pk)
-    categories = list(notice.categories.all())
+    categories = ordered_categories(notice)
     form = _quota_form(notice, categories, request.POST)
     if form.is_valid():
         current = {(c.pk, q.authority_id): q.limit for c in categories for q in c.quotas.all()}
