@@ -594,3 +594,45 @@ def test_bad_upload_is_refused_and_a_real_pdf_is_stored_under_a_random_name(clie
 def test_nav_links_to_notices(client, tree):
     as_user(client, tree.users["ent"])
     assert '<a href="/notices/">年度通知</a>' in text(client.get("/dashboard/"))
+
+
+def test_published_notice_keeps_its_categories_but_quotas_can_still_change(client, tree, scene):
+    province_notice, _, _ = scene
+    as_user(client, tree.users["province"])
+    page = text(client.get(f"/notices/{province_notice.pk}/categories/"))
+    assert "申报类别和材料要求不能再修改；推荐名额仍可调整" in page and "开放该类别" not in page
+    response = client.post(
+        f"/notices/{province_notice.pk}/categories/product/",
+        {
+            "c-product-self_evaluation_allowed": "on",
+            "c-product-assessor_cap": "15",
+            "c-product-cap_basis": "legal_entity",
+            "c-product-cap_period": "batch",
+        },
+    )
+    assert "通知已发布，不能再修改" in text(response)
+    assert not province_notice.categories.filter(category="product").exists()
+    client.post(f"/notices/{province_notice.pk}/quotas/", {f"q_factory_{tree.other_city.pk}": "4"})
+    assert Quota.objects.get(notice_category__notice=province_notice).limit == 4
+    # Emptying the field removes the quota (no cap).
+    client.post(f"/notices/{province_notice.pk}/quotas/", {f"q_factory_{tree.other_city.pk}": ""})
+    assert not Quota.objects.exists()
+
+
+def test_superuser_issues_in_any_authoritys_name_and_chooses_who_forwards(client, tree, scene, django_user_model):
+    province_notice, _, _ = scene
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    as_user(client, root)
+    page = text(client.get("/notices/new/"))
+    assert tree.province.name in page and tree.county.name in page
+    client.post(
+        "/notices/new/",
+        {"issuer": tree.ministry.pk, "year": 2025, "title": "部里的通知", "list_level": "national"},
+    )
+    assert Notice.objects.get(title="部里的通知").issuer == tree.ministry
+    # 太原 has forwarded already: only 大同 is offered.
+    page = text(client.get(f"/notices/{province_notice.pk}/"))
+    assert f'<input type="hidden" name="authority" value="{tree.other_city.pk}">' in page
+    assert f"转发（{tree.other_city.name}）" in page
+    client.post(f"/notices/{province_notice.pk}/forward/", {"authority": tree.city.pk})
+    assert Notice.objects.filter(forwards=province_notice).count() == 1
