@@ -133,6 +133,7 @@ class NoticeSerializer(serializers.ModelSerializer):
     forwards_title = serializers.CharField(source="forwards.title", read_only=True, allow_null=True, default=None)
     categories = NoticeCategorySerializer(many=True, read_only=True)
     deadlines = DeadlineSerializer(many=True, read_only=True)
+    deadlines_for_me = serializers.SerializerMethodField()
 
     class Meta:
         model = Notice
@@ -153,58 +154,65 @@ class NoticeSerializer(serializers.ModelSerializer):
             "published_at",
             "categories",
             "deadlines",
+            "deadlines_for_me",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(DeadlineForMeSerializer(many=True))
+    def get_deadlines_for_me(self, notice) -> list[dict]:
+        resolved = self.context.get("deadlines_for_me")
+        if resolved is None:
+            resolved = deadlines_for_me(self.context["request"].user, [notice])
+        return DeadlineForMeSerializer(resolved.get(notice.pk, []), many=True).data
 
-def deadlines_for_me(user, notice: Notice) -> list[dict]:
-    """The deadline binding the caller's acting organization (its first membership) in this notice's chain.
+
+def deadlines_for_me(user, notices) -> dict[int, list[dict]]:
+    """For each notice, the deadline binding the caller's acting organization (its first membership).
 
     Applicants (enterprises, parks) are bound by the applicant stage, authorities by the stage at which they
-    report to their parent; other organizations have no deadline of their own in a notice.
+    report to their parent; other organizations have no deadline of their own in a notice. Resolved for all
+    notices at once, so a list costs the same number of queries at any length.
     """
+    notices = list(notices)
+    empty: dict[int, list[dict]] = {n.pk: [] for n in notices}
     memberships = memberships_of(user)
     if not memberships:
-        return []
+        return empty
     organization = memberships[0].organization
     if organization.is_applicant:
         stage = Deadline.Stage.APPLICANT
     elif organization.kind == Organization.Kind.AUTHORITY:
         stage = Deadline.Stage.AUTHORITY
     else:
-        return []
-    effective = selectors.deadline_for(notice=notice, organization=organization, stage=stage)
-    if effective is None:
-        return []
-    return [
-        {
-            "stage": stage,
-            "stage_display": Deadline.Stage(stage).label,
-            "organization": organization.pk,
-            "organization_name": organization.name,
-            "due_at": effective.due_at,
-            "original_due_at": effective.deadline.due_at,
-            "extended": effective.extension is not None and effective.due_at > effective.deadline.due_at,
-            "overdue": effective.is_past(),
-            "notice": effective.notice.pk,
-            "notice_title": effective.notice.title,
-            "issuer_name": effective.notice.issuer.name,
-        }
-    ]
+        return empty
+    resolved = selectors.deadlines_for_notices(notices, organization=organization, stage=stage)
+    for pk, effective in resolved.items():
+        if effective is None:
+            continue
+        empty[pk] = [
+            {
+                "stage": stage,
+                "stage_display": Deadline.Stage(stage).label,
+                "organization": organization.pk,
+                "organization_name": organization.name,
+                "due_at": effective.due_at,
+                "original_due_at": effective.deadline.due_at,
+                "extended": effective.extension is not None and effective.due_at > effective.deadline.due_at,
+                "overdue": effective.is_past(),
+                "notice": effective.notice.pk,
+                "notice_title": effective.notice.title,
+                "issuer_name": effective.notice.issuer.name,
+            }
+        ]
+    return empty
 
 
 class NoticeDetailSerializer(NoticeSerializer):
     """One notice, with its body and the deadline that binds the caller."""
 
-    deadlines_for_me = serializers.SerializerMethodField()
-
     class Meta(NoticeSerializer.Meta):
-        fields = [*NoticeSerializer.Meta.fields, "body", "deadlines_for_me"]
+        fields = [*NoticeSerializer.Meta.fields, "body"]
         read_only_fields = fields
-
-    @extend_schema_field(DeadlineForMeSerializer(many=True))
-    def get_deadlines_for_me(self, notice) -> list[dict]:
-        return DeadlineForMeSerializer(deadlines_for_me(self.context["request"].user, notice), many=True).data
 
 
 class NoticeFilterSerializer(serializers.Serializer):
@@ -312,8 +320,8 @@ ERRORS = {
 @extend_schema_view(
     list=extend_schema(
         summary="可见的年度通知",
-        description="分页列表；每条含申报类别（选项、申报材料要求）和通知自身设定的截止时间。"
-        "适用于本单位的截止时间（deadlines_for_me）见详情接口。",
+        description="分页列表；每条含申报类别（选项、申报材料要求）、通知自身设定的截止时间，"
+        "以及 deadlines_for_me：按转发链就近确定、含延期的本单位截止时间。",
         parameters=[
             OpenApiParameter("year", int, description="年度"),
             OpenApiParameter("status", str, enum=Notice.Status.values, description="状态"),
@@ -345,6 +353,11 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if "status" in filters.validated_data:
                 qs = qs.filter(status=filters.validated_data["status"])
         return qs
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "deadlines_for_me": deadlines_for_me(request.user, page)}
+        return self.get_paginated_response(NoticeSerializer(page, many=True, context=context).data)
 
     def get_object(self):
         notice = self._visible(selectors.notice_detail, self.kwargs["pk"])

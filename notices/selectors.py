@@ -99,20 +99,25 @@ def _quota_qs():
     return Quota.objects.select_related("authority")
 
 
+def _families(notices: dict[int, Notice]) -> dict[int, int]:
+    """Notice id → the id of the root of its forwarding chain."""
+
+    def root(n):
+        seen = set()
+        while n.forwards_id and n.forwards_id in notices and n.pk not in seen:
+            seen.add(n.pk)
+            n = notices[n.forwards_id]
+        return n.pk
+
+    return {pk: root(n) for pk, n in notices.items()}
+
+
 def notice_family(notice: Notice) -> list[Notice]:
     """The notice, the one it forwards and so on up, and every notice forwarding any of them (one query)."""
     same_year = {n.pk: n for n in Notice.objects.filter(year=notice.year).select_related("issuer")}
     same_year.setdefault(notice.pk, notice)
-
-    def root(n):
-        seen = set()
-        while n.forwards_id and n.forwards_id in same_year and n.pk not in seen:
-            seen.add(n.pk)
-            n = same_year[n.forwards_id]
-        return n.pk
-
-    top = root(notice)
-    return [n for n in same_year.values() if root(n) == top]
+    roots = _families(same_year)
+    return [n for pk, n in same_year.items() if roots[pk] == roots[notice.pk]]
 
 
 @dataclass
@@ -146,38 +151,48 @@ def deadline_for(*, notice: Notice, organization: Organization, stage: str) -> E
     stage wins (a city's earlier date beats the province's), and a deadline naming this very authority
     beats a general one.
     """
+    return deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk]
+
+
+def deadlines_for_notices(notices, *, organization: Organization, stage: str) -> dict[int, EffectiveDeadline | None]:
+    """deadline_for for many notices at once, in a fixed number of queries (for lists)."""
+    notices = list(notices)
+    result: dict[int, EffectiveDeadline | None] = {n.pk: None for n in notices}
     if stage == Deadline.Stage.APPLICANT:
-        first = organization.competent_authority_id
-        scope_key = first
+        first, scope_key = organization.competent_authority_id, organization.competent_authority_id
     else:
-        first = organization.parent_id
-        scope_key = organization.pk
+        first, scope_key = organization.parent_id, organization.pk
     chain = authority_ancestor_ids(first)
-    if not chain:
-        return None
-    family = [n for n in notice_family(notice) if n.status != Notice.Status.DRAFT or n.pk == notice.pk]
-    by_id = {n.pk: n for n in family}
-    deadlines = list(
-        Deadline.objects.filter(notice_id__in=by_id, stage=stage, notice__issuer_id__in=chain).select_related("notice")
-    )
-    for issuer_id in chain:
-        here = [d for d in deadlines if by_id[d.notice_id].issuer_id == issuer_id]
-        chosen = next((d for d in here if d.authority_id == scope_key), None) or next(
-            (d for d in here if d.authority_id is None), None
+    if not chain or not notices:
+        return result
+    pool = {n.pk: n for n in Notice.objects.filter(year__in={n.year for n in notices}).select_related("issuer")}
+    for n in notices:
+        pool.setdefault(n.pk, n)
+    roots = _families(pool)
+    deadlines = list(Deadline.objects.filter(notice_id__in=pool, stage=stage, notice__issuer_id__in=chain))
+    extensions: dict[int, Extension] = {}
+    for ext in Extension.objects.filter(deadline__in=deadlines, organization=organization).order_by("new_due_at"):
+        extensions[ext.deadline_id] = ext  # the latest wins
+    rank = {issuer_id: i for i, issuer_id in enumerate(chain)}
+    for n in notices:
+        # Drafts of other issuers do not bind anyone; the notice itself counts even as a draft.
+        family = {
+            pk for pk, m in pool.items() if roots[pk] == roots[n.pk] and (m.status != Notice.Status.DRAFT or pk == n.pk)
+        }
+        candidates = [d for d in deadlines if d.notice_id in family and d.authority_id in (scope_key, None)]
+        if not candidates:
+            continue
+        # Nearest issuer first; within one issuer, the deadline naming this authority first.
+        chosen = min(candidates, key=lambda d: (rank[pool[d.notice_id].issuer_id], d.authority_id is None))
+        extension = extensions.get(chosen.pk)
+        result[n.pk] = EffectiveDeadline(
+            deadline=chosen,
+            notice=pool[chosen.notice_id],
+            organization=organization,
+            due_at=max(chosen.due_at, extension.new_due_at) if extension else chosen.due_at,
+            extension=extension,
         )
-        if chosen is not None:
-            extension = (
-                Extension.objects.filter(deadline=chosen, organization=organization).order_by("-new_due_at").first()
-            )
-            due = max(chosen.due_at, extension.new_due_at) if extension else chosen.due_at
-            return EffectiveDeadline(
-                deadline=chosen,
-                notice=by_id[chosen.notice_id],
-                organization=organization,
-                due_at=due,
-                extension=extension,
-            )
-    return None
+    return result
 
 
 def open_notices_for(org: Organization) -> list[Notice]:

@@ -151,7 +151,12 @@ def test_list_rows_carry_categories_materials_and_own_deadlines(tree, world):
         ("authority", "2024-05-17T23:59:59+08:00", None),
         ("applicant", "2024-05-10T17:00:00+08:00", None),
     }
-    assert "deadlines_for_me" not in city  # per caller, on the detail endpoint
+    # The enterprise's binding deadline, resolved down the chain: 太原's applicant date, on every row of the family.
+    assert [(d["stage"], d["due_at"], d["notice"]) for d in city["deadlines_for_me"]] == [
+        ("applicant", "2024-05-10T17:00:00+08:00", world.city.pk)
+    ]
+    ministry_row = next(row for row in body["results"] if row["id"] == world.ministry.pk)
+    assert ministry_row["deadlines_for_me"] == city["deadlines_for_me"]
     assert "body" not in city
 
 
