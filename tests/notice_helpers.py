@@ -22,6 +22,7 @@ def published_notice(
     categories=("factory", "park", "supply_chain"),
     deadlines=(),
     list_level="national",
+    before_publish=None,
 ):
     """deadlines: (stage, due_at) or (stage, due_at, authority)."""
     if forwards is not None:
@@ -40,4 +41,6 @@ def published_notice(
         services.deadline_set(
             actor=actor, notice=notice, stage=stage, due_at=due_at, authority=rest[0] if rest else None
         )
+    if before_publish is not None:
+        before_publish(notice)
     return services.notice_publish(actor=actor, notice=notice)

@@ -1,0 +1,106 @@
+"""Reads about applications, above all who may see which (guardian grants follow the flow)."""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from guardian.shortcuts import get_objects_for_user
+
+from notices.models import NoticeCategory, RequiredMaterial
+
+from .categories import FORMS
+from .models import THIRD_PARTY_REPORT, Application, Declaration, Engagement, MaterialFile, NegativeItem
+
+VIEW = "applications.view_application"
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    """The one visibility rule: the applicant, its commissioned assessor, and each authority the application
+    has reached (and later departments and experts it is sent to) hold a guardian grant; others see nothing."""
+    base = Application.objects.select_related("applicant", "holder", "notice", "notice__issuer")
+    if not user.is_authenticated or not user.is_active:
+        return base.none()
+    if user.is_superuser:
+        return base
+    visible = get_objects_for_user(user, VIEW, klass=Application, accept_global_perms=False)
+    return base.filter(pk__in=visible.values("pk"))
+
+
+def application_for(user, pk) -> Application:
+    return get_object_or_404(applications_visible_to(user), pk=pk)
+
+
+def current_files(application: Application) -> dict[str, MaterialFile]:
+    return {f.kind: f for f in application.files.filter(is_current=True).select_related("uploaded_by")}
+
+
+def file_for(user, application_pk, file_pk) -> MaterialFile:
+    """A file is visible exactly when its application is."""
+    application = application_for(user, application_pk)
+    return get_object_or_404(MaterialFile.objects.select_related("application"), pk=file_pk, application=application)
+
+
+def notice_category_of(application: Application) -> NoticeCategory | None:
+    return (
+        NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
+        .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
+        .first()
+    )
+
+
+def active_engagement(application: Application) -> Engagement | None:
+    return (
+        application.engagements.filter(status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED])
+        .select_related("assessor")
+        .first()
+    )
+
+
+def completeness(application: Application) -> list[str]:
+    """What still stands between the application and submission, in Chinese, in the order a user fixes it."""
+    problems = []
+    form = FORMS[application.category]
+    missing = form().missing(application.data or {})
+    if missing:
+        problems.append("申报信息未填写：" + "、".join(missing))
+    notice_category = notice_category_of(application)
+    if notice_category is None:
+        problems.append("所选通知未开放该申报类别。")
+    else:
+        if (
+            application.evaluation_mode == Application.EvaluationMode.SELF
+            and not notice_category.self_evaluation_allowed
+        ):
+            problems.append("本通知该类别不允许自评价，请委托第三方评价机构。")
+        if (
+            application.evaluation_mode == Application.EvaluationMode.THIRD_PARTY
+            and not notice_category.third_party_allowed
+        ):
+            problems.append("本通知该类别不接受第三方评价。")
+        files = current_files(application)
+        lacking = [m.name for m in notice_category.materials.all() if m.required and str(m.pk) not in files]
+        if lacking:
+            problems.append("缺少必须提交的材料：" + "、".join(lacking))
+    answered = set(Declaration.objects.filter(application=application).values_list("item", flat=True))
+    unanswered = [label for code, label in NegativeItem.choices if code not in answered]
+    if unanswered:
+        problems.append(f"负面清单声明还有{len(unanswered)}项未作答。")
+    if not application.commitment_signed_at:
+        problems.append("尚未签署承诺书。")
+    if application.evaluation_mode == Application.EvaluationMode.THIRD_PARTY:
+        engagement = active_engagement(application)
+        if engagement is None:
+            problems.append("尚未委托第三方评价机构。")
+        elif engagement.status != Engagement.Status.ACCEPTED:
+            problems.append(f"第三方评价机构“{engagement.assessor.name}”尚未接受委托。")
+        elif not engagement.report_submitted_at or engagement.score is None:
+            problems.append(f"第三方评价机构“{engagement.assessor.name}”尚未上传评价报告和得分。")
+        elif THIRD_PARTY_REPORT not in current_files(application):
+            problems.append("第三方评价报告文件缺失。")
+    return problems
+
+
+def engagements_for_assessor(organization) -> QuerySet[Engagement]:
+    return (
+        Engagement.objects.filter(assessor=organization)
+        .select_related("application", "application__applicant", "application__notice")
+        .order_by("-requested_at")
+    )
