@@ -39,6 +39,8 @@ urlpatterns = [
     path("role/", views.switch_role, name="switch-role"),
     path("organizations/", include("organizations.urls")),
     path("notices/", include("notices.urls")),
+    path("applications/", include("applications.urls")),
+    path("applications/", include("reviews.urls")),
     path("notifications/", activity_views.notification_list, name="notification-list"),
     path("notifications/read/", activity_views.notification_read, name="notification-read"),
     path("activity/", activity_views.audit_list, name="audit-list"),
