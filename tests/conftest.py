@@ -25,7 +25,18 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture
-def demo(db):
+def media_tmp(settings, tmp_path):
+    """Uploaded and generated files go to a temporary folder, never to var/media."""
+    location = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
+    }
+    return location
+
+
+@pytest.fixture
+def demo(db, media_tmp):
     call_command("load_demo", force=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
     from django.contrib.auth import get_user_model
 

@@ -52,7 +52,7 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def live_demo(transactional_db, live_server):
+def live_demo(transactional_db, live_server, media_tmp):
     ensure_regions()
     from django.core.management import call_command
 

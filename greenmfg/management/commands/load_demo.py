@@ -11,7 +11,9 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from greenmfg.demo_applications import build_demo_applications
 from greenmfg.demo_notices import build_demo_notices
+from notices.models import Notice
 from organizations.credit_code import make_credit_code
 from organizations.models import ExpertAffiliation, ExpertProfile, Organization
 from organizations.services import expert_profile_save, membership_add, organization_create
@@ -116,6 +118,14 @@ USERS = {  # username -> (org key, full name)
     "park": ("park", "不锈钢园区申报专员"),
     "assessor": ("assessor", "清源评价项目经理"),
     "assessor2": ("assessor2", "华北评价项目经理"),
+    "yingze": ("yingze", "迎泽区工信局经办人"),
+    "qingxu": ("qingxu", "清徐县工信局经办人"),
+    "ent-xd3": ("ent-xd3", "龙城环保申报专员"),
+    "ent-dz1": ("ent-dz1", "经开区智能电气申报专员"),
+    "ent-dz2": ("ent-dz2", "晋电储能申报专员"),
+    "ent-yz1": ("ent-yz1", "迎泽食品申报专员"),
+    "ent-qx1": ("ent-qx1", "老陈醋酿造申报专员"),
+    "ent-qx2": ("ent-qx2", "焦化新材料申报专员"),
 }
 
 
@@ -214,4 +224,7 @@ class Command(BaseCommand):
                 )
                 self.created += 1
         self.created += build_demo_notices(admin, self.orgs)
+        open_notices = {n.issuer_id: n for n in Notice.objects.filter(status=Notice.Status.PUBLISHED, year=2024)}
+        users = {username: get_user_model().objects.get(username=username) for username in USERS}
+        self.created += build_demo_applications(self.orgs, users, open_notices)
         return self.created
