@@ -24,7 +24,7 @@ def _plain_static_storage(settings):
     }
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def media_tmp(settings, tmp_path):
     """Uploaded and generated files go to a temporary folder, never to var/media."""
     location = tmp_path / "media"
