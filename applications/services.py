@@ -57,9 +57,8 @@ def _require_editable(application: Application) -> None:
 
 
 def _locked(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update(of=("self",)).select_related("applicant", "notice").get(pk=application.pk)
-    )
+    # The row alone: see reviews.services.transition_perform on locking with joins.
+    return Application.objects.select_for_update().get(pk=application.pk)
 
 
 @transaction.atomic
@@ -358,11 +357,7 @@ def engagement_request(*, actor, application: Application, assessor: Organizatio
 def engagement_respond(
     *, actor, engagement: Engagement, accept: bool, reason: str = "", lead_assessor: str = "", request=None
 ) -> Engagement:
-    engagement = (
-        Engagement.objects.select_for_update()
-        .select_related("application", "assessor", "application__applicant")
-        .get(pk=engagement.pk)
-    )
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
     if not is_member(actor, engagement.assessor):
         raise PermissionDenied("只有受委托的评价机构可以答复。")
     if engagement.status != Engagement.Status.PENDING:
@@ -403,7 +398,7 @@ def engagement_respond(
 
 @transaction.atomic
 def engagement_cancel(*, actor, engagement: Engagement, request=None) -> Engagement:
-    engagement = Engagement.objects.select_for_update().select_related("application", "assessor").get(pk=engagement.pk)
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
     application = engagement.application
     _require_applicant(actor, application)
     _require_editable(application)
@@ -422,7 +417,7 @@ def engagement_cancel(*, actor, engagement: Engagement, request=None) -> Engagem
 @transaction.atomic
 def engagement_report(*, actor, engagement: Engagement, score, upload, request=None) -> MaterialFile:
     """Only the commissioned assessor uploads the third-party report and its score."""
-    engagement = Engagement.objects.select_for_update().select_related("application", "assessor").get(pk=engagement.pk)
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
     if not is_member(actor, engagement.assessor):
         raise PermissionDenied("只有受委托的评价机构可以上传第三方评价报告。")
     if engagement.status != Engagement.Status.ACCEPTED:

@@ -81,11 +81,9 @@ def transition_perform(
     transition = BY_ACTION.get(action)
     if transition is None:
         raise ValidationError({"action": [f"未知操作：{action}"]})
-    current = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("applicant", "applicant__competent_authority", "holder", "notice")
-        .get(pk=application.pk)
-    )
+    # Lock the row alone: joined rows (the holder) change in a racing update, and PostgreSQL's re-check after
+    # the lock wait would then drop the row instead of returning its new state.
+    current = Application.objects.select_for_update().get(pk=application.pk)
     if expected_version is not None and current.version != expected_version:
         raise TransitionConflict(
             f"该申报已被他人处理，当前状态为“{current.get_state_display()}”。请刷新后再操作。", code="conflict"

@@ -93,3 +93,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def tree_tx(transactional_db, request):
+    """The `tree` of tests/conftest.py, committed, for tests whose threads or processes must see it."""
+    return request.getfixturevalue("tree")
