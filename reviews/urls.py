@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+# Mounted at /applications/ beside applications.urls.
+urlpatterns = [
+    path("<int:pk>/", views.application_detail, name="application-detail"),
+    path("<int:pk>/transition/", views.application_transition, name="application-transition"),
+]
