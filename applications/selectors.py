@@ -1,10 +1,11 @@
 """Reads about applications, above all who may see which (guardian grants follow the flow)."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
 from notices.models import NoticeCategory, RequiredMaterial
+from organizations.selectors import acting_org_ids
 
 from .categories import FORMS
 from .models import THIRD_PARTY_REPORT, Application, Declaration, Engagement, MaterialFile, NegativeItem
@@ -104,3 +105,17 @@ def engagements_for_assessor(organization) -> QuerySet[Engagement]:
         .select_related("application", "application__applicant", "application__notice")
         .order_by("-requested_at")
     )
+
+
+def engagements_visible_to(user) -> QuerySet[Engagement]:
+    """An engagement is seen by members of the assessor it commissions and of the applicant that commissioned it
+    (a declined or cancelled one too: its history stays with both)."""
+    base = Engagement.objects.select_related(
+        "assessor", "application", "application__applicant", "application__notice"
+    ).order_by("-requested_at", "-id")
+    if not user.is_authenticated or not user.is_active:
+        return base.none()
+    if user.is_superuser:
+        return base
+    orgs = acting_org_ids(user)
+    return base.filter(Q(assessor_id__in=orgs) | Q(application__applicant_id__in=orgs))

@@ -361,7 +361,7 @@ def engagement_respond(
     if not is_member(actor, engagement.assessor):
         raise PermissionDenied("只有受委托的评价机构可以答复。")
     if engagement.status != Engagement.Status.PENDING:
-        raise ValidationError(f"该委托已{engagement.get_status_display()}，不能再答复。")
+        raise ValidationError(f"该委托{engagement.get_status_display()}，不能再答复。")
     application = engagement.application
     if accept:
         engagement.lead_assessor = (lead_assessor or "").strip()[:64]

@@ -216,6 +216,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No calls out of the intranet: Swagger UI would otherwise load a badge from validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Choice sets shared by several serializers, or sharing a field name with another set: one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "notices.models.Category",
+        "NoticeStatusEnum": "notices.models.Notice.Status",
+        "EngagementStatusEnum": "applications.models.Engagement.Status",
+    },
 }
 
 GUARDIAN_USER_OBJ_PERMS_MODEL = "guardian.UserObjectPermission"

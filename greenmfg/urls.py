@@ -8,8 +8,10 @@ from rest_framework.routers import DefaultRouter
 
 from activity import views as activity_views
 from activity.api import NotificationViewSet
+from applications.api import EngagementViewSet
 from notices.api import NoticeViewSet
 from organizations.api import OrganizationViewSet, me
+from reviews.api import ApplicationFlowViewSet
 
 from . import views
 
@@ -17,6 +19,8 @@ router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="api-organization")
 router.register("notifications", NotificationViewSet, basename="api-notification")
 router.register("notices", NoticeViewSet, basename="api-notice")
+router.register("applications", ApplicationFlowViewSet, basename="api-application")
+router.register("engagements", EngagementViewSet, basename="api-engagement")
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
