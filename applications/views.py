@@ -238,6 +238,7 @@ def application_edit(request, pk: int):
     form = ApplicationForm(
         request.POST or None, application=application, modes=allowed_modes(selectors.notice_category_of(application))
     )
+    saved = False
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         try:
@@ -262,10 +263,11 @@ def application_edit(request, pk: int):
                 else:
                     messages.success(request, "已保存草稿。")
                 return redirect("application-detail", pk=application.pk)
+            saved = True
             for name in missing:
                 form.add_error(name, "提交前须填写此项。")
             messages.warning(request, f"已保存草稿；还有{len(missing)}项提交前必须填写，已在下方标出。")
-    return render(request, "applications/edit.html", {"application": application, "form": form})
+    return render(request, "applications/edit.html", {"application": application, "form": form, "saved": saved})
 
 
 # -------------------------------------------------------------------------------------- declarations, commitment
