@@ -99,6 +99,87 @@ def completeness(application: Application) -> list[str]:
     return problems
 
 
+def missing_summary(applications) -> dict[int, list[str]]:
+    """completeness() for many applications in a fixed number of queries (dashboards and lists).
+
+    Same messages in the same order as completeness(); tests/test_dashboards_applications.py holds both to that.
+    """
+    applications = list(applications)
+    if not applications:
+        return {}
+    ids = [a.pk for a in applications]
+    notice_categories = {
+        (nc.notice_id, nc.category): nc
+        for nc in NoticeCategory.objects.filter(
+            notice_id__in={a.notice_id for a in applications}, category__in={a.category for a in applications}
+        ).prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
+    }
+    files: dict[int, set[str]] = {pk: set() for pk in ids}
+    for application_id, kind in MaterialFile.objects.filter(application_id__in=ids, is_current=True).values_list(
+        "application_id", "kind"
+    ):
+        files[application_id].add(kind)
+    answered: dict[int, set[str]] = {pk: set() for pk in ids}
+    for application_id, item in Declaration.objects.filter(application_id__in=ids).values_list(
+        "application_id", "item"
+    ):
+        answered[application_id].add(item)
+    engagements: dict[int, Engagement] = {}
+    third_party = [a.pk for a in applications if a.evaluation_mode == Application.EvaluationMode.THIRD_PARTY]
+    if third_party:
+        for engagement in (
+            Engagement.objects.filter(
+                application_id__in=third_party, status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]
+            )
+            .select_related("assessor")
+            .order_by("requested_at", "id")
+        ):
+            engagements[engagement.application_id] = engagement  # the newest active one, as active_engagement()
+
+    summary = {}
+    for application in applications:
+        problems = []
+        missing = FORMS[application.category]().missing(application.data or {})
+        if missing:
+            problems.append("申报信息未填写：" + "、".join(missing))
+        notice_category = notice_categories.get((application.notice_id, application.category))
+        if notice_category is None:
+            problems.append("所选通知未开放该申报类别。")
+        else:
+            if (
+                application.evaluation_mode == Application.EvaluationMode.SELF
+                and not notice_category.self_evaluation_allowed
+            ):
+                problems.append("本通知该类别不允许自评价，请委托第三方评价机构。")
+            if (
+                application.evaluation_mode == Application.EvaluationMode.THIRD_PARTY
+                and not notice_category.third_party_allowed
+            ):
+                problems.append("本通知该类别不接受第三方评价。")
+            lacking = [
+                m.name for m in notice_category.materials.all() if m.required and str(m.pk) not in files[application.pk]
+            ]
+            if lacking:
+                problems.append("缺少必须提交的材料：" + "、".join(lacking))
+        unanswered = [code for code in NegativeItem.values if code not in answered[application.pk]]
+        if unanswered:
+            problems.append(f"负面清单声明还有{len(unanswered)}项未作答。")
+        if not application.commitment_signed_at:
+            problems.append("尚未签署承诺书。")
+        if application.evaluation_mode == Application.EvaluationMode.THIRD_PARTY:
+            engagement = engagements.get(application.pk)
+            if engagement is None:
+                problems.append("尚未委托第三方评价机构。")
+            elif engagement.status != Engagement.Status.ACCEPTED:
+                problems.append(f"第三方评价机构“{engagement.assessor.name}”尚未接受委托。")
+            elif not engagement.report_submitted_at or engagement.score is None:
+                problems.append(f"第三方评价机构“{engagement.assessor.name}”尚未上传评价报告和得分。")
+            elif THIRD_PARTY_REPORT not in files[application.pk]:
+                problems.append("第三方评价报告文件缺失。")
+        summary[application.pk] = problems
+    return summary
+
+
 def engagements_for_assessor(organization) -> QuerySet[Engagement]:
     return (
         Engagement.objects.filter(assessor=organization)

@@ -157,38 +157,83 @@ def deadline_for(*, notice: Notice, organization: Organization, stage: str) -> E
 def deadlines_for_notices(notices, *, organization: Organization, stage: str) -> dict[int, EffectiveDeadline | None]:
     """deadline_for for many notices at once, in a fixed number of queries (for lists)."""
     notices = list(notices)
-    result: dict[int, EffectiveDeadline | None] = {n.pk: None for n in notices}
-    if stage == Deadline.Stage.APPLICANT:
-        first, scope_key = organization.competent_authority_id, organization.competent_authority_id
-    else:
-        first, scope_key = organization.parent_id, organization.pk
-    chain = authority_ancestor_ids(first)
-    if not chain or not notices:
+    resolved = deadlines_for_pairs([(n, organization) for n in notices], stage=stage)
+    return {n.pk: resolved[(n.pk, organization.pk)] for n in notices}
+
+
+def deadlines_for_pairs(pairs, *, stage: str) -> dict[tuple[int, int], EffectiveDeadline | None]:
+    """deadline_for for many (notice, organization) pairs at once, in a fixed number of queries.
+
+    For lists that mix organizations: an assessor's engagements, each with its applicant's deadline.
+    Keys are (notice id, organization id).
+    """
+    pairs = list(pairs)
+    result: dict[tuple[int, int], EffectiveDeadline | None] = {(n.pk, o.pk): None for n, o in pairs}
+
+    def start(org: Organization) -> tuple[int | None, int | None]:
+        if stage == Deadline.Stage.APPLICANT:
+            return org.competent_authority_id, org.competent_authority_id
+        return org.parent_id, org.pk
+
+    if not pairs or all(start(o)[0] is None for _, o in pairs):
         return result
-    pool = {n.pk: n for n in Notice.objects.filter(year__in={n.year for n in notices}).select_related("issuer")}
-    for n in notices:
-        pool.setdefault(n.pk, n)
+    parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
+
+    def ancestors(authority_id: int | None) -> list[int]:
+        chain, current = [], authority_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        return chain
+
+    chains: dict[int, tuple[list[int], int | None]] = {}
+    for _, org in pairs:
+        if org.pk not in chains:
+            first, scope_key = start(org)
+            chains[org.pk] = (ancestors(first), scope_key)
+    issuers = {pk for chain, _ in chains.values() for pk in chain}
+    if not issuers:
+        return result
+    notices = {n.pk: n for n, _ in pairs}
+    pool = {
+        n.pk: n for n in Notice.objects.filter(year__in={n.year for n in notices.values()}).select_related("issuer")
+    }
+    for pk, n in notices.items():
+        pool.setdefault(pk, n)
     roots = _families(pool)
-    deadlines = list(Deadline.objects.filter(notice_id__in=pool, stage=stage, notice__issuer_id__in=chain))
-    extensions: dict[int, Extension] = {}
-    for ext in Extension.objects.filter(deadline__in=deadlines, organization=organization).order_by("new_due_at"):
-        extensions[ext.deadline_id] = ext  # the latest wins
-    rank = {issuer_id: i for i, issuer_id in enumerate(chain)}
-    for n in notices:
-        # Drafts of other issuers do not bind anyone; the notice itself counts even as a draft.
-        family = {
-            pk for pk, m in pool.items() if roots[pk] == roots[n.pk] and (m.status != Notice.Status.DRAFT or pk == n.pk)
-        }
-        candidates = [d for d in deadlines if d.notice_id in family and d.authority_id in (scope_key, None)]
+    deadlines = list(Deadline.objects.filter(notice_id__in=pool, stage=stage, notice__issuer_id__in=issuers))
+    extensions: dict[tuple[int, int], Extension] = {}
+    for ext in Extension.objects.filter(deadline__in=deadlines, organization_id__in=chains).order_by("new_due_at"):
+        extensions[(ext.deadline_id, ext.organization_id)] = ext  # the latest wins
+    families: dict[int, set[int]] = {}
+    for n, org in pairs:
+        chain, scope_key = chains[org.pk]
+        if not chain:
+            continue
+        if n.pk not in families:
+            # Drafts of other issuers do not bind anyone; the notice itself counts even as a draft.
+            families[n.pk] = {
+                pk
+                for pk, m in pool.items()
+                if roots[pk] == roots[n.pk] and (m.status != Notice.Status.DRAFT or pk == n.pk)
+            }
+        rank = {issuer_id: i for i, issuer_id in enumerate(chain)}
+        candidates = [
+            d
+            for d in deadlines
+            if d.notice_id in families[n.pk]
+            and pool[d.notice_id].issuer_id in rank
+            and d.authority_id in (scope_key, None)
+        ]
         if not candidates:
             continue
         # Nearest issuer first; within one issuer, the deadline naming this authority first.
         chosen = min(candidates, key=lambda d: (rank[pool[d.notice_id].issuer_id], d.authority_id is None))
-        extension = extensions.get(chosen.pk)
-        result[n.pk] = EffectiveDeadline(
+        extension = extensions.get((chosen.pk, org.pk))
+        result[(n.pk, org.pk)] = EffectiveDeadline(
             deadline=chosen,
             notice=pool[chosen.notice_id],
-            organization=organization,
+            organization=org,
             due_at=max(chosen.due_at, extension.new_due_at) if extension else chosen.due_at,
             extension=extension,
         )
