@@ -348,7 +348,7 @@ def engagement_request(*, actor, application: Application, assessor: Organizatio
         email=True,
         title=f"新的评价委托：{application.applicant.name}",
         body=f"{application.applicant.name}委托贵机构开展{application.get_category_display()}评价，请登录门户接受或拒绝。",
-        url=f"/applications/{application.pk}/",
+        url=f"/engagements/{engagement.pk}/",
     )
     return engagement
 
@@ -429,7 +429,7 @@ def engagement_report(*, actor, engagement: Engagement, score, upload, request=N
         value = Decimal(str(score))
     except (InvalidOperation, TypeError, ValueError) as exc:
         raise ValidationError({"score": ["请填写第三方评价得分（0–100）。"]}) from exc
-    if not Decimal(0) <= value <= Decimal(100):
+    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
         raise ValidationError({"score": ["第三方评价得分应在 0 至 100 之间。"]})
     record = _add_version(
         actor=actor,

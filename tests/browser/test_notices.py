@@ -140,7 +140,7 @@ def test_province_sets_up_a_notice_city_forwards_it_enterprise_sees_its_deadline
     page.set_input_files("#id_file", {"name": "附件2 推荐汇总表.pdf", "mimeType": "application/pdf", "buffer": PDF})
     click(page, page.get_by_role("button", name="上传", exact=True))
     assert "已上传附件“附件2 推荐汇总表.pdf”" in page.locator(".messages").inner_text()
-    assert [p.read_bytes() for p in media.rglob("*.pdf")] == [PDF]
+    assert [p.read_bytes() for p in (media / "notices").rglob("*.pdf")] == [PDF]
     click(page, page.get_by_role("link", name="批准延期"))
     page.select_option("#id_deadline", label=f"申报单位提交｜全部｜{year}-05-10 17:00:00")
     page.select_option("#id_organization", label="山西晋阳精密机械有限公司")
