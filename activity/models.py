@@ -57,6 +57,8 @@ VERB_LABELS = {
     "engagement.decline": "拒绝评价委托",
     "engagement.cancel": "撤销评价委托",
     "engagement.report": "上传第三方评价报告",
+    "eligibility.rules_save": "修改资格审查规则集",
+    "eligibility.import": "导入信用记录",
 }
 
 

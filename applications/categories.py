@@ -106,7 +106,28 @@ class ParkForm(CategoryForm):
     )
     low_carbon_pilot = yes_no("是否国家低碳工业园区试点")
     water_saving_park = yes_no("是否节水型园区")
+    member_credit_codes = forms.CharField(
+        label="园区内企业统一社会信用代码（每行一个）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="负面清单同样适用于园区内企业（004），系统据此核对信用记录",
+    )
     self_score = score("自评价得分")
+
+    def clean_member_credit_codes(self):
+        from organizations.credit_code import check_credit_code
+
+        codes, errors = [], []
+        for line_no, line in enumerate((self.cleaned_data.get("member_credit_codes") or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            check = check_credit_code(line)
+            if check.errors:
+                errors.append(f"第{line_no}行：{check.errors[0]}")
+            codes.append(check.value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return "\n".join(dict.fromkeys(codes))
 
     REQUIRED = (
         "park_level",

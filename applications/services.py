@@ -29,6 +29,16 @@ from .models import (
     NegativeItem,
 )
 
+# Called after commit with the ids of applications whose facts changed (eligibility registers itself here).
+FACT_HOOKS: list = []
+
+
+def facts_changed(application_ids) -> None:
+    ids = list(application_ids)
+    for hook in FACT_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(ids))
+
+
 REPORT_TYPES = ["pdf"]
 REPORT_MAX_BYTES = 100 * 1024 * 1024
 
@@ -155,6 +165,7 @@ def application_update(
         application.self_evaluation_org = self_evaluation_org
         _check_independence(application, application.engagements.filter(status__in=["pending", "accepted"]).first())
     application.save()
+    facts_changed([application.pk])
     audit_record(
         actor=actor, verb="application.update", target=application, organization=application.applicant, request=request
     )
@@ -187,6 +198,7 @@ def declarations_save(*, actor, application: Application, answers: dict, request
         saved.append(decl)
     if errors:
         raise ValidationError(errors)
+    facts_changed([application.pk])
     audit_record(
         actor=actor,
         verb="application.declare",
@@ -334,6 +346,7 @@ def engagement_request(*, actor, application: Application, assessor: Organizatio
     except IntegrityError as exc:
         raise ValidationError("已有待接受或已接受的委托，请先撤销原委托。") from exc
     grant_view(application, assessor)
+    facts_changed([application.pk])
     audit_record(
         actor=actor,
         verb="engagement.request",
@@ -377,6 +390,7 @@ def engagement_respond(
     engagement.responded_by = actor
     engagement.responded_at = timezone.now()
     engagement.save()
+    facts_changed([application.pk])
     audit_record(
         actor=actor,
         verb="engagement.accept" if accept else "engagement.decline",
@@ -408,6 +422,7 @@ def engagement_cancel(*, actor, engagement: Engagement, request=None) -> Engagem
     engagement.save(update_fields=["status"])
     if engagement.assessor.group_id:
         remove_perm("applications.view_application", engagement.assessor.group, application)
+    facts_changed([application.pk])
     audit_record(
         actor=actor, verb="engagement.cancel", target=application, organization=application.applicant, request=request
     )
@@ -445,6 +460,7 @@ def engagement_report(*, actor, engagement: Engagement, score, upload, request=N
     engagement.save(update_fields=["score", "report_submitted_at"])
     application.data = {**(application.data or {}), "third_party_score": float(engagement.score)}
     application.save(update_fields=["data", "updated_at"])
+    facts_changed([application.pk])
     audit_record(
         actor=actor,
         verb="engagement.report",

@@ -27,4 +27,18 @@ def no_decision_yet(application: Application, at=None) -> list[str]:
     return []
 
 
-GUARDS = {"applicant_deadline": applicant_deadline, "complete": complete, "no_decision_yet": no_decision_yet}
+def eligibility(application: Application, at=None) -> list[str]:
+    """Hard rules of the notice's rule set; every failing rule is listed with what to do."""
+    from eligibility.services import blocking_problems, evaluate_application
+
+    if completeness(application):
+        return []  # the completeness guard already explains; evaluate once the application is whole
+    return blocking_problems(evaluate_application(application))
+
+
+GUARDS = {
+    "eligibility": eligibility,
+    "applicant_deadline": applicant_deadline,
+    "complete": complete,
+    "no_decision_yet": no_decision_yet,
+}
