@@ -66,7 +66,7 @@ def gather(applications: list[Application]) -> dict[int, dict]:
 
     # Credit records for applicants, park members and assessors (1 query).
     member_codes = {
-        a.pk: [c for c in (a.data or {}).get("member_credit_codes", "").splitlines() if c]
+        a.pk: [c for c in ((a.data or {}).get("member_credit_codes") or "").splitlines() if c]
         for a in apps
         if a.category == "park"
     }
