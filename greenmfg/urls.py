@@ -46,6 +46,7 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("applications/", include("reviews.urls")),
     path("engagements/", include("applications.urls_assessor")),
+    path("eligibility/", include("eligibility.urls")),
     path("notifications/", activity_views.notification_list, name="notification-list"),
     path("notifications/read/", activity_views.notification_read, name="notification-read"),
     path("activity/", activity_views.audit_list, name="audit-list"),
