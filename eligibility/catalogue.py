@@ -90,7 +90,8 @@ NEGATIVE = {
     "NEG-RECTIFICATION": ("列入工业节能监察整改名单且未完成整改", ("rectification",), "000/001/004 §一"),
     "NEG-DISHONEST": ("被列为失信被执行人", ("dishonest",), "000/004 §一"),
 }
-# Kinds where a rectification/removal lifts the record.
+# Kinds that are a standing listing: a rectification/removal lifts the record; until then it is in effect, so a
+# listing made before the window still counts (004 §一: 列入经营异常名单且未被移出, 未按要求完成整改, 失信被执行人).
 LIFTED_BY_RECTIFICATION = {"abnormal_operation", "rectification", "dishonest"}
 
 
@@ -102,9 +103,10 @@ def negative_rule(code, title, kinds, source):
         for rec in facts.get("records", []):
             if rec["kind"] not in kinds:
                 continue
-            if rec["kind"] in LIFTED_BY_RECTIFICATION and rec.get("rectified"):
-                continue
-            if _date(rec["occurred_on"]) >= since:
+            if rec["kind"] in LIFTED_BY_RECTIFICATION:
+                if not rec.get("rectified"):
+                    hits.append(rec)  # still listed, hence within the window whenever it began
+            elif _date(rec["occurred_on"]) >= since:
                 hits.append(rec)
         declared = facts.get("declarations", {}).get(code)
         evidence = {
@@ -264,6 +266,8 @@ def water_saving(facts, params):
         return Outcome(NEEDS_EVIDENCE, "未填写是否重点用水企业。", evidence)
     if not key:
         return Outcome(NOT_APPLICABLE, "不是重点用水企业。", evidence)
+    if saving is None:
+        return Outcome(NEEDS_EVIDENCE, "重点用水企业，未填写是否节水型企业。", evidence)
     return (
         Outcome(PASS, "重点用水企业，已是节水型企业。", evidence)
         if saving
@@ -340,6 +344,12 @@ def _assessor(facts):
     return facts.get("assessor") if facts["application"]["evaluation_mode"] == "third_party" else None
 
 
+def _without_assessor(facts) -> Outcome:
+    if facts["application"]["evaluation_mode"] == "third_party":
+        return Outcome(NEEDS_EVIDENCE, "第三方评价，尚未委托评价机构。", {})
+    return Outcome(NOT_APPLICABLE, "自评价，不涉及第三方机构。", {})
+
+
 @rule(
     "ASSESSOR-CAP",
     "第三方机构评价项目数上限",
@@ -359,28 +369,28 @@ def _assessor(facts):
     ),
 )
 def assessor_cap(facts, params):
+    """`projects` holds this application's place among the assessor's live projects, in commissioning order."""
     a = _assessor(facts)
     if a is None:
-        return Outcome(NOT_APPLICABLE, "自评价，不涉及第三方机构。", {})
+        return _without_assessor(facts)
     key = f"{params['basis']}_{params['period']}"
     count = (a.get("projects") or {}).get(key)
+    by_rep = params["basis"] == "legal_representative"
     evidence = {
         "assessor": a["name"],
+        "legal_representative": a.get("legal_representative"),
         "count": count,
         "cap": params["cap"],
         "basis": params["basis"],
         "period": params["period"],
     }
     if count is None:
-        return Outcome(NEEDS_EVIDENCE, "无法统计该机构的评价项目数。", evidence)
+        return Outcome(NEEDS_EVIDENCE, "无法统计该机构的评价项目数（按法定代表人统计须登记法定代表人）。", evidence)
+    who = f"法定代表人“{a.get('legal_representative')}”名下评价机构" if by_rep else f"“{a['name']}”"
+    period = "本批次" if params["period"] == "batch" else "本年度"
     if count > int(params["cap"]):
-        return Outcome(
-            FAIL,
-            f"“{a['name']}”本{'批次' if params['period'] == 'batch' else '年度'}已承担{count}个评价项目，"
-            f"超过上限{params['cap']}个。",
-            evidence,
-        )
-    return Outcome(PASS, f"“{a['name']}”承担{count}个评价项目，未超过上限{params['cap']}个。", evidence)
+        return Outcome(FAIL, f"本申报是{who}{period}承担的第{count}个评价项目，超过上限{params['cap']}个。", evidence)
+    return Outcome(PASS, f"本申报是{who}{period}承担的第{count}个评价项目，未超过上限{params['cap']}个。", evidence)
 
 
 @rule(
@@ -394,7 +404,7 @@ def assessor_cap(facts, params):
 def assessor_blacklist(facts, params):
     a = _assessor(facts)
     if a is None:
-        return Outcome(NOT_APPLICABLE, "自评价，不涉及第三方机构。", {})
+        return _without_assessor(facts)
     ref = _date(facts["reference_date"])
     active = [
         r
@@ -415,7 +425,7 @@ def assessor_blacklist(facts, params):
 def assessor_annual_report(facts, params):
     a = _assessor(facts)
     if a is None:
-        return Outcome(NOT_APPLICABLE, "自评价，不涉及第三方机构。", {})
+        return _without_assessor(facts)
     year = int(facts["notice"]["year"]) - 1
     filed = [
         r
@@ -434,7 +444,7 @@ def assessor_annual_report(facts, params):
 def assessor_filed(facts, params):
     a = _assessor(facts)
     if a is None:
-        return Outcome(NOT_APPLICABLE, "自评价，不涉及第三方机构。", {})
+        return _without_assessor(facts)
     evidence = {"assessor": a["name"], "filed_with": a.get("filed_with")}
     if a.get("filed_in_applicant_province"):
         return Outcome(PASS, f"“{a['name']}”已在{a['filed_with']}备案。", evidence)
@@ -445,7 +455,7 @@ def assessor_filed(facts, params):
 def assessor_independence(facts, params):
     a = _assessor(facts)
     if a is None:
-        return Outcome(NOT_APPLICABLE, "自评价，不涉及第三方机构。", {})
+        return _without_assessor(facts)
     s = facts.get("self_evaluation") or {}
     evidence = {
         "assessor": a["name"],

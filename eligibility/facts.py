@@ -5,6 +5,7 @@ green lists and assessor records), the assessor's project counts, quotas, and wh
 (departments' objections, the portal's own lists) through `register`.
 """
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -142,7 +143,12 @@ def _list_level(notice_level: str) -> str:
 
 
 def _assessor_projects(apps, engagements) -> dict[int, dict]:
-    """How many live projects each application's assessor carries (2 queries)."""
+    """Where each application's engagement stands among its assessor's live projects (2 queries).
+
+    Projects are counted in the order they were commissioned, per legal entity and per legal representative, per
+    notice family (batch) and per year: the 15th project is within a cap of 15 and the 16th is not, and a 16th
+    engagement does not push the first 15 over the cap.
+    """
     if not engagements:
         return {}
     live = Engagement.objects.filter(status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]).exclude(
@@ -150,23 +156,26 @@ def _assessor_projects(apps, engagements) -> dict[int, dict]:
     )
     reps = {e.assessor.legal_representative for e in engagements.values() if e.assessor.legal_representative}
     assessor_ids = {e.assessor_id for e in engagements.values()}
-    rows = (
+    rows = list(
         live.filter(Q(assessor_id__in=assessor_ids) | Q(assessor__legal_representative__in=reps))
-        .values("assessor_id", "assessor__legal_representative", "application__notice__year", "application__notice_id")
-        .annotate(n=Count("id"))
+        .order_by("id")
+        .values_list(
+            "id", "assessor_id", "assessor__legal_representative", "application__notice__year", "application__notice_id"
+        )
     )
-    rows = list(rows)
-    family = _families({r["application__notice_id"] for r in rows} | {a.notice_id for a in apps})
-    counts: dict[str, int] = defaultdict(int)
-    for r in rows:
-        fam = family[r["application__notice_id"]]
-        year = r["application__notice__year"]
-        counts[f"entity:{r['assessor_id']}:batch:{fam}"] += r["n"]
-        counts[f"entity:{r['assessor_id']}:year:{year}"] += r["n"]
-        if r["assessor__legal_representative"]:
-            rep = r["assessor__legal_representative"]
-            counts[f"rep:{rep}:batch:{fam}"] += r["n"]
-            counts[f"rep:{rep}:year:{year}"] += r["n"]
+    family = _families({r[4] for r in rows} | {a.notice_id for a in apps})
+    ids: dict[str, list[int]] = defaultdict(list)  # ascending engagement ids per counting key
+    for pk, assessor_id, rep, year, notice_id in rows:
+        fam = family[notice_id]
+        ids[f"entity:{assessor_id}:batch:{fam}"].append(pk)
+        ids[f"entity:{assessor_id}:year:{year}"].append(pk)
+        if rep:
+            ids[f"rep:{rep}:batch:{fam}"].append(pk)
+            ids[f"rep:{rep}:year:{year}"].append(pk)
+
+    def position(key: str, engagement_id: int) -> int:
+        return bisect_left(ids.get(key, []), engagement_id) + 1
+
     result = {}
     for a in apps:
         e = engagements.get(a.pk)
@@ -174,10 +183,10 @@ def _assessor_projects(apps, engagements) -> dict[int, dict]:
             continue
         fam, year, rep = family[a.notice_id], a.notice.year, e.assessor.legal_representative
         result[a.pk] = {
-            "legal_entity_batch": counts[f"entity:{e.assessor_id}:batch:{fam}"],
-            "legal_entity_year": counts[f"entity:{e.assessor_id}:year:{year}"],
-            "legal_representative_batch": counts[f"rep:{rep}:batch:{fam}"] if rep else None,
-            "legal_representative_year": counts[f"rep:{rep}:year:{year}"] if rep else None,
+            "legal_entity_batch": position(f"entity:{e.assessor_id}:batch:{fam}", e.pk),
+            "legal_entity_year": position(f"entity:{e.assessor_id}:year:{year}", e.pk),
+            "legal_representative_batch": position(f"rep:{rep}:batch:{fam}", e.pk) if rep else None,
+            "legal_representative_year": position(f"rep:{rep}:year:{year}", e.pk) if rep else None,
         }
     return result
 
@@ -192,18 +201,25 @@ def _families(notice_ids) -> dict[int, int]:
 
 
 def _quotas(apps) -> dict[int, dict]:
-    """The quota of the applicant's receiving authority for the category, and how many are in the flow."""
+    """The quota of the applicant's receiving authority for the category, and how many are in the flow.
+
+    Both are taken within the notice's family (this year's round, 001 §三): applications of other rounds, such as
+    units listed in earlier years, do not use up this round's quota (3 queries).
+    """
     authority_ids = {a.applicant.competent_authority_id for a in apps if a.applicant.competent_authority_id}
     if not authority_ids:
         return {}
+    family = _families({a.notice_id for a in apps})
+    roots = {family[a.notice_id] for a in apps}
+    round_notices = [pk for pk, root in family.items() if root in roots]
     quota_rows = list(
-        Quota.objects.filter(
-            notice_category__notice_id__in={a.notice_id for a in apps} | _ancestors(apps)
-        ).select_related("authority", "notice_category")
+        Quota.objects.filter(notice_category__notice_id__in=round_notices).select_related(
+            "authority", "notice_category"
+        )
     )
     if not quota_rows:
         return {}
-    by_key = {(q.notice_category.category, q.authority_id): q for q in quota_rows}
+    by_key = {(family[q.notice_category.notice_id], q.notice_category.category, q.authority_id): q for q in quota_rows}
     parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
 
     def chain(authority_id):
@@ -214,35 +230,28 @@ def _quotas(apps) -> dict[int, dict]:
         return out
 
     used_rows = (
-        Application.objects.filter(state__in=IN_FLOW, category__in={q.notice_category.category for q in quota_rows})
-        .values("category", "applicant__competent_authority_id")
+        Application.objects.filter(
+            state__in=IN_FLOW,
+            notice_id__in=round_notices,
+            category__in={q.notice_category.category for q in quota_rows},
+        )
+        .values("notice_id", "category", "applicant__competent_authority_id")
         .annotate(n=Count("id"))
     )
     used_by_authority = defaultdict(int)
     for r in used_rows:
         for anc in chain(r["applicant__competent_authority_id"]):
-            used_by_authority[(r["category"], anc)] += r["n"]
+            used_by_authority[(family[r["notice_id"]], r["category"], anc)] += r["n"]
     result = {}
     for a in apps:
+        root = family[a.notice_id]
         for anc in chain(a.applicant.competent_authority_id):
-            q = by_key.get((a.category, anc))
+            q = by_key.get((root, a.category, anc))
             if q is not None:
                 result[a.pk] = {
                     "authority": q.authority.name,
                     "limit": q.limit,
-                    "used": used_by_authority[(a.category, anc)],
+                    "used": used_by_authority[(root, a.category, anc)],
                 }
                 break
     return result
-
-
-def _ancestors(apps) -> set[int]:
-    from notices.models import Notice
-
-    ids = {a.notice.forwards_id for a in apps if a.notice.forwards_id}
-    seen = set(ids)
-    while ids:
-        ids = set(Notice.objects.filter(pk__in=ids, forwards__isnull=False).values_list("forwards_id", flat=True))
-        ids -= seen
-        seen |= ids
-    return seen
