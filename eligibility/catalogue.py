@@ -332,9 +332,9 @@ def quota(facts, params):
     evidence = dict(q)
     if q["used"] > q["limit"]:
         return Outcome(
-            WARN, f"{q['authority']}该类别名额{q['limit']}个，已有{q['used']}家在推荐流程中，超出名额。", evidence
+            FAIL, f"{q['authority']}该类别名额{q['limit']}个，含本申报已有{q['used']}家在推荐流程中，超出名额。", evidence
         )
-    return Outcome(PASS, f"{q['authority']}该类别名额{q['limit']}个，已有{q['used']}家。", evidence)
+    return Outcome(PASS, f"{q['authority']}该类别名额{q['limit']}个，含本申报共{q['used']}家。", evidence)
 
 
 # Third-party assessors: 001/002/003/004.
@@ -490,5 +490,5 @@ def run(rule_obj: Rule, facts: dict, params: dict) -> Outcome:
     merged = {**rule_obj.defaults(), **(params or {})}
     try:
         return rule_obj.evaluate(facts, merged)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         return Outcome(NEEDS_EVIDENCE, f"事实不完整，无法判断（{type(exc).__name__}）。", {"error": str(exc)})

@@ -251,7 +251,8 @@ def _quotas(apps) -> dict[int, dict]:
                 result[a.pk] = {
                     "authority": q.authority.name,
                     "limit": q.limit,
-                    "used": used_by_authority[(root, a.category, anc)],
+                    # Counting this application too when it is not yet in the flow: it would take a place.
+                    "used": used_by_authority[(root, a.category, anc)] + (0 if a.state in IN_FLOW else 1),
                 }
                 break
     return result

@@ -89,7 +89,9 @@ def rule_set_save(
     current = RuleSet.objects.select_for_update().filter(notice=notice, is_current=True).first()
     if current is not None:
         base = {e.rule: {"enabled": e.enabled, "kind": e.kind, "params": e.params} for e in current.entries.all()}
-        cleaned = {**base, **cleaned}
+    else:
+        base = _default_entries(notice)  # a first edit changes some rules; the others keep their defaults
+    cleaned = {**base, **cleaned}
     version = (
         RuleSet.objects.filter(notice=notice).order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1

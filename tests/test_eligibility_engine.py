@@ -22,7 +22,6 @@ from eligibility.catalogue import (
     PASS,
     PRIORITY,
     RULES,
-    WARN,
     run,
     years_before,
 )
@@ -345,18 +344,19 @@ def test_list_rules_read_the_green_list_records(tree, notice):
     assert repeat["message"] == "已于2023-12-30列入国家级同类别名单，不得重复申报。"
 
 
-def test_quota_warns_when_more_are_in_the_flow_than_allotted_this_round(tree, notice, root):
+def test_quota_fails_when_more_are_in_the_flow_than_allotted_this_round(tree, notice, root):
     notice_services.quota_set(
         actor=root, notice_category=notice.categories.get(category="factory"), authority=tree.county, limit=1
     )
     apps = [draft(tree, notice) for _ in range(2)]
     evaluation = evaluate_application(apps[0])
     quota = finding(evaluation, "QUOTA")
-    assert (quota["outcome"], quota["message"]) == (PASS, "小店区工信局（测试）该类别名额1个，已有0家。")
+    # A draft counts itself: it would take the one place.
+    assert (quota["outcome"], quota["message"]) == (PASS, "小店区工信局（测试）该类别名额1个，含本申报共1家。")
     Application.objects.filter(pk__in=[a.pk for a in apps]).update(state=State.UNDER_REVIEW)
     quota = finding(evaluate_application(apps[0]), "QUOTA")
-    assert quota["outcome"] == WARN
-    assert quota["message"] == "小店区工信局（测试）该类别名额1个，已有2家在推荐流程中，超出名额。"
+    assert quota["outcome"] == FAIL
+    assert quota["message"] == "小店区工信局（测试）该类别名额1个，含本申报已有2家在推荐流程中，超出名额。"
     assert quota["evidence"] == {"authority": "小店区工信局（测试）", "limit": 1, "used": 2}
 
     # Units listed in another round (last year) do not use up this round's quota.

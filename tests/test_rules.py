@@ -21,7 +21,6 @@ from eligibility.catalogue import (
     PASS,
     PRIORITY,
     RULES,
-    WARN,
     run,
     years_after,
     years_before,
@@ -556,16 +555,16 @@ def test_list_repeat_at_the_notice_level_in_the_same_category(records, list_leve
 # QUOTA.
 
 
-def test_quota_warns_only_when_over():
+def test_quota_fails_only_when_over():
     assert check("QUOTA", make_facts()).outcome == NOT_APPLICABLE
     assert check("QUOTA", make_facts(quota={"authority": "太原市工信局", "limit": None, "used": 9})).outcome == (
         NOT_APPLICABLE
     )
     full = check("QUOTA", make_facts(quota={"authority": "太原市工信局", "limit": 3, "used": 3}))
-    assert (full.outcome, full.message) == (PASS, "太原市工信局该类别名额3个，已有3家。")
+    assert (full.outcome, full.message) == (PASS, "太原市工信局该类别名额3个，含本申报共3家。")
     over = check("QUOTA", make_facts(quota={"authority": "太原市工信局", "limit": 3, "used": 4}))
-    assert over.outcome == WARN
-    assert over.message == "太原市工信局该类别名额3个，已有4家在推荐流程中，超出名额。"
+    assert over.outcome == FAIL
+    assert over.message == "太原市工信局该类别名额3个，含本申报已有4家在推荐流程中，超出名额。"
     assert over.evidence == {"authority": "太原市工信局", "limit": 3, "used": 4}
 
 
