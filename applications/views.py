@@ -9,6 +9,7 @@ in reviews/views.py (applications never imports reviews).
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -121,14 +122,25 @@ def application_list(request):
     years = visible.order_by("-notice__year").values_list("notice__year", flat=True).distinct()
     form = ApplicationFilterForm(request.GET, years=list(years))
     qs = form.filter(visible).order_by("-updated_at", "-id")
+    applicant = applicant_org(request)
+    if applicant is None:
+        qs = qs.annotate(eligibility_blocked=_latest_eligibility())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "applications/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "applicant": applicant_org(request)},
+        {"form": form, "page": page, "query": query.urlencode(), "applicant": applicant},
     )
+
+
+def _latest_eligibility() -> Subquery:
+    """Whether the latest eligibility evaluation found a hard fail, within the list's own query (None: none yet).
+
+    By the reverse relation: applications does not import the eligibility app built on it."""
+    evaluations = Application.evaluations.rel.related_model.objects
+    return Subquery(evaluations.filter(application=OuterRef("pk")).order_by("-created_at", "-id").values("blocked")[:1])
 
 
 # --------------------------------------------------------------------------------------------------------- start

@@ -15,6 +15,9 @@ from rest_framework.response import Response
 
 from applications.api import APPLICATION_ID, ERRORS, ApplicationDetailSerializer, ApplicationViewSet
 from applications.models import Application
+from eligibility.catalogue import KINDS, OUTCOMES
+from eligibility.selectors import latest_evaluation
+from eligibility.services import evaluate_application
 
 from .services import TransitionConflict, available_actions, transition_perform
 from .workflow import TRANSITIONS
@@ -60,6 +63,27 @@ class TransitionConflictSerializer(serializers.Serializer):
     state = serializers.CharField()
     state_display = serializers.CharField()
     version = serializers.IntegerField()
+
+
+class EligibilityResultSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="规则代码，如 NEG-TAX、FACTORY-ENERGY-BENCHMARK")
+    title = serializers.CharField(help_text="规则名称")
+    kind = serializers.ChoiceField(
+        choices=list(KINDS.items()), help_text="hard 硬性条件（不符合则不能提交）、priority 优先条件、advisory 提示"
+    )
+    outcome = serializers.ChoiceField(
+        choices=list(OUTCOMES.items()),
+        help_text="pass 符合、fail 不符合、warn 提示、needs_evidence 待补充证据、not_applicable 不适用",
+    )
+    message = serializers.CharField(help_text="结论说明")
+    evidence = serializers.DictField(help_text="判断所依据的事实（键值）")
+
+
+class EligibilitySerializer(serializers.Serializer):
+    rule_set_version = serializers.IntegerField(help_text="所依据的本通知资格审查规则集版本")
+    evaluated_at = serializers.DateTimeField(help_text="审查时间")
+    blocked = serializers.BooleanField(help_text="是否有硬性条件不符合（不符合则不能提交）")
+    results = EligibilityResultSerializer(many=True, help_text="每条启用规则的结果")
 
 
 class ApplicationFlowViewSet(ApplicationViewSet):
@@ -133,3 +157,25 @@ class ApplicationFlowViewSet(ApplicationViewSet):
                 {"detail": f"现在不能{label}：" + "；".join(exc.messages), "problems": exc.messages}
             ) from exc
         return self._detail(application)
+
+    @extend_schema(
+        summary="资格审查结果",
+        description="最近一次资格审查（负面清单、类别条件、第三方评价机构等规则）的结果和所依据的规则集版本；"
+        "尚未审查过的当场审查。每条结果含规则、性质、结论、说明和依据的事实。",
+        parameters=[APPLICATION_ID],
+        responses={200: EligibilitySerializer, 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request, pk=None):
+        application = self._visible(pk)
+        evaluation = latest_evaluation(application) or evaluate_application(application)
+        return Response(
+            EligibilitySerializer(
+                {
+                    "rule_set_version": evaluation.rule_set.version,
+                    "evaluated_at": evaluation.created_at,
+                    "blocked": evaluation.blocked,
+                    "results": evaluation.findings,
+                }
+            ).data
+        )

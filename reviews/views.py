@@ -15,12 +15,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from activity.models import AuditEvent
 from applications import selectors
+from applications.categories import FORMS
 from applications.forms import accept_attr
 from applications.models import THIRD_PARTY_REPORT, Application, NegativeItem, State
 from applications.services import is_member
-from applications.views import category_rows, refusal
+from applications.views import category_rows, display_value, refusal
+from eligibility.catalogue import FAIL, HARD, KINDS, LEVEL_LABELS, NOT_APPLICABLE, OUTCOMES, PASS, PRIORITY, RULES
+from eligibility.models import CreditRecord, Evaluation
+from eligibility.selectors import latest_evaluation
+from eligibility.services import evaluate_application
 from notices.models import Deadline
 from notices.selectors import deadline_for
+from organizations.models import Organization
+from organizations.selectors import memberships_of
 
 from .services import TransitionConflict, available_actions, transition_perform
 from .workflow import BY_ACTION, TRANSITIONS
@@ -89,6 +96,139 @@ def _materials(application: Application, notice_category) -> tuple[list[dict], l
     return rows, report, orphans
 
 
+# ------------------------------------------------------------------------------------------------ eligibility
+
+# Short names for the priority flags reviewers rank by; any other rule switched to priority shows its title.
+PRIORITY_BADGES = {
+    "FACTORY-ENERGY-BENCHMARK": "能效标杆",
+    "WATER-SAVING": "节水型",
+    "SUPPLY-CHAIN-NATIONAL-FACTORY": "国家级绿色工厂",
+    "SUPPLY-CHAIN-LEADER": "链主企业",
+    "LIST-PREREQUISITE": "已列入下级名单",
+    "PARK-LEVEL": "园区级别",
+}
+# Hard fails first, then what still needs evidence, then the rest; not applicable rules are folded away.
+OUTCOME_ORDER = {FAIL: 1, "needs_evidence": 2, "warn": 3, PASS: 4, NOT_APPLICABLE: 5}
+FIELD_LABELS = {name: (str(f.label), f) for form in FORMS.values() for name, f in form.base_fields.items()}
+EVIDENCE_LABELS = {
+    "window_since": "回溯起始日",
+    "declared": "申报单位声明",
+    "records": "信用记录",
+    "min_share": "占比下限（%）",
+    "min_level": "最低园区级别",
+    "required_level": "须已列入的名单层级",
+    "entries": "列入日期",
+    "level": "名单层级",
+    "authority": "推荐单位",
+    "limit": "名额",
+    "used": "已在推荐流程中",
+    "assessor": "评价机构",
+    "count": "已承担项目数",
+    "cap": "上限",
+    "basis": "计算口径",
+    "period": "计算周期",
+    "listings": "黑名单列入日期",
+    "year": "年度",
+    "filed": "填报日期",
+    "filed_with": "备案机关",
+    "self_evaluation_org": "自评价报告编制单位",
+    "self_evaluation_person": "自评价报告编制人",
+    "lead_assessor": "项目负责人",
+    "error": "错误",
+}
+CHOICE_LABELS = {
+    **{p.name: dict(p.choices) for rule in RULES.values() for p in rule.params if p.type == "choice"},
+    "level": LEVEL_LABELS,
+}
+RECORD_KINDS = dict(CreditRecord.Kind.choices)
+
+
+def _evidence_value(key: str, value) -> str:
+    if key == "declared":
+        return {True: "存在该情形", False: "无该情形"}.get(value, "尚未声明")
+    if value is None or value == "":
+        return "未填写"
+    if key in CHOICE_LABELS and isinstance(value, str):
+        return CHOICE_LABELS[key].get(value, value)
+    if key in FIELD_LABELS:
+        return display_value(FIELD_LABELS[key][1], value) or "未填写"
+    if value is True or value is False:
+        return "是" if value else "否"
+    if isinstance(value, list):
+        if not value:
+            return "无"
+        return "；".join(
+            " ".join(
+                str(v)
+                for v in (
+                    RECORD_KINDS.get(item.get("kind"), item.get("kind")),
+                    *(item.get(k) for k in ("credit_code", "occurred_on", "source")),
+                )
+                if v
+            )
+            if isinstance(item, dict)
+            else str(item)
+            for item in value
+        )
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{v}" for k, v in value.items())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _evidence_rows(evidence: dict) -> list[tuple[str, str]]:
+    return [
+        (FIELD_LABELS[key][0] if key in FIELD_LABELS else EVIDENCE_LABELS.get(key, key), _evidence_value(key, value))
+        for key, value in (evidence or {}).items()
+    ]
+
+
+def is_reviewer(user, application: Application, referrals) -> bool:
+    """An authority that holds the application or has received it (the flow's reviewers)."""
+    if user.is_superuser:
+        return True
+    reached = {r.authority_id for r in referrals} | {application.holder_id}
+    return any(
+        m.organization_id in reached and m.organization.kind == Organization.Kind.AUTHORITY
+        for m in memberships_of(user)
+    )
+
+
+def eligibility_context(evaluation: Evaluation, *, reviewer: bool) -> dict:
+    """The latest evaluation as the page shows it: every finding with its labels and evidence, in order of
+    severity; for reviewers, the priority rules that passed as badges. Reads only the evaluation row."""
+    findings = []
+    for position, f in enumerate(evaluation.findings):
+        hard_fail = f["kind"] == HARD and f["outcome"] == FAIL
+        findings.append(
+            {
+                **f,
+                "kind_label": KINDS.get(f["kind"], f["kind"]),
+                "outcome_label": OUTCOMES.get(f["outcome"], f["outcome"]),
+                "hard_fail": hard_fail,
+                "evidence_rows": _evidence_rows(f.get("evidence")),
+                "order": (0 if hard_fail else OUTCOME_ORDER.get(f["outcome"], 4), position),
+            }
+        )
+    findings.sort(key=lambda f: f["order"])
+    badges = [
+        {"rule": f["rule"], "label": PRIORITY_BADGES.get(f["rule"], f["title"]), "title": f["title"]}
+        for f in findings
+        if reviewer and f["kind"] == PRIORITY and f["outcome"] == PASS
+    ]
+    applicable = [f for f in findings if f["outcome"] != NOT_APPLICABLE]
+    return {
+        "evaluation": evaluation,
+        "rule_set": evaluation.rule_set,
+        "findings": applicable,
+        "not_applicable": [f for f in findings if f["outcome"] == NOT_APPLICABLE],
+        "hard_fails": [f for f in findings if f["hard_fail"]],
+        "pending": [f for f in applicable if f["outcome"] == "needs_evidence"],
+        "badges": badges,
+    }
+
+
 @require_GET
 def application_detail(request, pk: int):
     application = selectors.application_for(request.user, pk)
@@ -103,7 +243,9 @@ def application_detail(request, pk: int):
         deadline = deadline_for(
             notice=application.notice, organization=application.applicant, stage=Deadline.Stage.APPLICANT
         )
-    actions = available_actions(request.user, application)
+    actions = available_actions(request.user, application)  # may evaluate eligibility for the submit guard
+    referrals = list(application.referrals.select_related("authority", "decided_by"))
+    evaluation = latest_evaluation(application) or evaluate_application(application)
     return render(
         request,
         "reviews/application_detail.html",
@@ -125,7 +267,8 @@ def application_detail(request, pk: int):
             "engagements": engagements,
             "active_engagement": next((e for e in engagements if e.is_active), None),
             "third_party": application.evaluation_mode == Application.EvaluationMode.THIRD_PARTY,
-            "referrals": list(application.referrals.select_related("authority", "decided_by")),
+            "referrals": referrals,
+            "eligibility": eligibility_context(evaluation, reviewer=is_reviewer(request.user, application, referrals)),
             "events": _events(application),
             "actions": actions,
             "deadline": deadline,

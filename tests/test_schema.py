@@ -16,6 +16,7 @@ def test_openapi_schema_generates_without_warnings(tmp_path, db):
         "/api/v1/applications/{id}/files/{file_id}/",
         "/api/v1/applications/{id}/engagement/",
         "/api/v1/applications/{id}/transitions/",
+        "/api/v1/applications/{id}/eligibility/",
         "/api/v1/engagements/",
         "/api/v1/engagements/{id}/",
         "/api/v1/engagements/{id}/respond/",
