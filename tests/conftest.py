@@ -11,6 +11,21 @@ DEMO_PASSWORD = "greenmfg-demo"
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in-process, also in the PostgreSQL run where a broker is set; only integration tests use the
+    real worker (they start their own on a queue of their own)."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    from greenmfg.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashers(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

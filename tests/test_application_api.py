@@ -19,15 +19,6 @@ NOT_FOUND = {"detail": "未找到该申报，或您无权查看。"}
 NO_DECLARATIONS = {code: {"occurred": False, "note": ""} for code in NegativeItem.values}
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    from greenmfg.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):

@@ -12,17 +12,6 @@ from organizations.services import organization_create
 from tests.factories import PASSWORD, credit_code
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    """The fast suite runs Celery tasks in-process, whatever broker the environment names."""
-    from greenmfg.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
 @pytest.fixture
 def superuser(db):
     return get_user_model().objects.create_superuser("root", "root@example.test", "x-unused-password")

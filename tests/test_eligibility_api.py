@@ -15,15 +15,6 @@ from tests.factories import PASSWORD
 NOT_FOUND = {"detail": "未找到该申报，或您无权查看。"}
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    from greenmfg.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
 
 @pytest.fixture
 def root(django_user_model):

@@ -18,16 +18,6 @@ from reviews.services import transition_perform
 from tests.application_helpers import FACTORY_DATA, open_chain, ready_application
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    from greenmfg.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
 @pytest.fixture
 def notice(tree, django_user_model):
     """太原's forwarded notice: issued by the city, seen by the county and the enterprise below it."""

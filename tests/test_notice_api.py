@@ -22,16 +22,6 @@ COUNTY_DUE = sh(2024, 5, 17, 23, 59, 59)
 APPLICANT_DUE = sh(2024, 5, 10, 17, 0, 0)
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    """The fast suite runs Celery tasks in-process, whatever broker the environment names."""
-    from greenmfg.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
 
 @pytest.fixture
 def api():
