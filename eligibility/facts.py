@@ -6,7 +6,7 @@ green lists and assessor records), the assessor's project counts, quotas, and wh
 """
 
 from bisect import bisect_left
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable
 
 from django.db.models import Count, Q
@@ -196,8 +196,16 @@ def _families(notice_ids) -> dict[int, int]:
     from notices.models import Notice
     from notices.selectors import _families as roots
 
-    pool = {n.pk: n for n in Notice.objects.filter(year__in=Notice.objects.filter(pk__in=notice_ids).values("year"))}
+    years = Notice.objects.filter(pk__in=notice_ids).values("year")
+    # roots() reads pk and forwards_id only: plain tuples, not a model instance per notice and chunk.
+    pool = {
+        pk: _Link(pk, forwards_id)
+        for pk, forwards_id in Notice.objects.filter(year__in=years).values_list("id", "forwards_id")
+    }
     return roots(pool)
+
+
+_Link = namedtuple("_Link", "pk forwards_id")
 
 
 def _quotas(apps) -> dict[int, dict]:
@@ -212,14 +220,15 @@ def _quotas(apps) -> dict[int, dict]:
     family = _families({a.notice_id for a in apps})
     roots = {family[a.notice_id] for a in apps}
     round_notices = [pk for pk, root in family.items() if root in roots]
+    # (notice, category, authority, authority name, limit) as values: no model instances per chunk.
     quota_rows = list(
-        Quota.objects.filter(notice_category__notice_id__in=round_notices).select_related(
-            "authority", "notice_category"
+        Quota.objects.filter(notice_category__notice_id__in=round_notices).values_list(
+            "notice_category__notice_id", "notice_category__category", "authority_id", "authority__name", "limit"
         )
     )
     if not quota_rows:
         return {}
-    by_key = {(family[q.notice_category.notice_id], q.notice_category.category, q.authority_id): q for q in quota_rows}
+    by_key = {(family[q[0]], q[1], q[2]): q for q in quota_rows}
     parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
 
     def chain(authority_id):
@@ -229,30 +238,46 @@ def _quotas(apps) -> dict[int, dict]:
             authority_id = parents.get(authority_id)
         return out
 
-    used_rows = (
-        Application.objects.filter(
-            state__in=IN_FLOW,
-            notice_id__in=round_notices,
-            category__in={q.notice_category.category for q in quota_rows},
-        )
-        .values("notice_id", "category", "applicant__competent_authority_id")
-        .annotate(n=Count("id"))
+    # The quota each application falls under; only those quotas' categories and subtrees need counting.
+    matched = {}
+    for a in apps:
+        root = family[a.notice_id]
+        for anc in chain(a.applicant.competent_authority_id):
+            q = by_key.get((root, a.category, anc))
+            if q is not None:
+                matched[a.pk] = (root, anc, q)
+                break
+    if not matched:
+        return {}
+    children = defaultdict(list)
+    for child, parent in parents.items():
+        children[parent].append(child)
+    under, todo = set(), [anc for _, anc, _ in matched.values()]
+    while todo:
+        node = todo.pop()
+        if node not in under:
+            under.add(node)
+            todo.extend(children.get(node, ()))
+    in_flow = Application.objects.filter(
+        state__in=IN_FLOW,
+        notice_id__in=round_notices,
+        category__in={a.category for a in apps if a.pk in matched},
     )
+    if len(under) * 2 < len(parents):  # a few subtrees: count only there (a whole country: no filter needed)
+        in_flow = in_flow.filter(applicant__competent_authority_id__in=under)
+    used_rows = in_flow.values("notice_id", "category", "applicant__competent_authority_id").annotate(n=Count("id"))
     used_by_authority = defaultdict(int)
     for r in used_rows:
         for anc in chain(r["applicant__competent_authority_id"]):
             used_by_authority[(family[r["notice_id"]], r["category"], anc)] += r["n"]
     result = {}
     for a in apps:
-        root = family[a.notice_id]
-        for anc in chain(a.applicant.competent_authority_id):
-            q = by_key.get((root, a.category, anc))
-            if q is not None:
-                result[a.pk] = {
-                    "authority": q.authority.name,
-                    "limit": q.limit,
-                    # Counting this application too when it is not yet in the flow: it would take a place.
-                    "used": used_by_authority[(root, a.category, anc)] + (0 if a.state in IN_FLOW else 1),
-                }
-                break
+        if a.pk in matched:
+            root, anc, q = matched[a.pk]
+            result[a.pk] = {
+                "authority": q[3],
+                "limit": q[4],
+                # Counting this application too when it is not yet in the flow: it would take a place.
+                "used": used_by_authority[(root, a.category, anc)] + (0 if a.state in IN_FLOW else 1),
+            }
     return result
