@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -61,6 +62,8 @@ def clean_entries(entries: dict[str, dict]) -> dict[str, dict]:
                         raise ValueError
                 elif p.type == "float":
                     value = float(raw)
+                    if not math.isfinite(value):  # "nan" and "inf" parse, but are no threshold (nor valid JSON)
+                        raise ValueError
                 elif p.type == "bool":
                     value = raw in (True, "true", "True", "1", 1, "on")
                 else:

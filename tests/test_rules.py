@@ -735,3 +735,14 @@ def test_assessor_independence_person():
     assert (other.outcome, other.message) == (PASS, "评价机构与自评价报告编制者无重合。")
     no_lead = third_party(self_evaluation={"org_id": None, "person": "李四"}, assessor={"lead": ""})
     assert check("ASSESSOR-INDEPENDENCE", no_lead).outcome == PASS
+
+
+def test_a_non_finite_threshold_is_refused_in_chinese():
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from eligibility.services import clean_entries
+
+    for raw in ("nan", "inf", "-inf"):
+        with pytest.raises(ValidationError, match="工业增加值占比下限"):
+            clean_entries({"PARK-VALUE-ADDED": {"enabled": True, "kind": "hard", "params": {"min_share": raw}}})
