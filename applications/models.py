@@ -16,6 +16,7 @@ class State(models.TextChoices):
     NOT_RECOMMENDED = "not_recommended", "不予推荐"
     RECOMMENDED = "recommended", "已推荐"
     LISTED = "listed", "已入选名单"
+    NOT_LISTED = "not_listed", "未入选"
 
 
 EDITABLE_STATES = (State.DRAFT, State.RETURNED)

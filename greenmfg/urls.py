@@ -12,6 +12,7 @@ from applications.api import EngagementViewSet
 from notices.api import NoticeViewSet
 from organizations.api import OrganizationViewSet, me
 from reviews.api import ApplicationFlowViewSet
+from reviews.api_routes import register as register_review_routes
 
 from . import views
 
@@ -21,6 +22,7 @@ router.register("notifications", NotificationViewSet, basename="api-notification
 router.register("notices", NoticeViewSet, basename="api-notice")
 router.register("applications", ApplicationFlowViewSet, basename="api-application")
 router.register("engagements", EngagementViewSet, basename="api-engagement")
+register_review_routes(router)
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -46,6 +48,8 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("applications/", include("reviews.urls")),
     path("engagements/", include("applications.urls_assessor")),
+    path("reviews/", include("reviews.urls_review")),
+    path("publicity/", include("reviews.urls_public")),
     path("eligibility/", include("eligibility.urls")),
     path("notifications/", activity_views.notification_list, name="notification-list"),
     path("notifications/read/", activity_views.notification_read, name="notification-read"),

@@ -41,7 +41,7 @@ class TransitionsSerializer(serializers.Serializer):
 class TransitionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(
         label="操作",
-        choices=[(t.action, t.label) for t in TRANSITIONS],
+        choices=[(t.action, t.label) for t in TRANSITIONS if not t.internal],
         error_messages={"invalid_choice": "未知操作：{input}。"},
     )
     reason = serializers.CharField(label="理由", required=False, allow_blank=True, default="")

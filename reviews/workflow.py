@@ -1,11 +1,11 @@
 """The one workflow table: every state change of an application, who may make it, its guards and effects.
 
 State codes are stable ASCII (applications.models.State); action codes are stable too: the API and the audit
-trail use them. `python manage.py workflow_diagram` prints this table as Mermaid. The review chain extends it
-(recommend, batches, ...); the entry point that performs a row is reviews.services.transition_perform.
+trail use them. `python manage.py workflow_diagram` prints this table as Mermaid. Batches and 公示 perform their
+rows through the same entry point as everyone else: reviews.services.transition_perform.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from applications.models import State
 from organizations.models import Membership
@@ -26,10 +26,15 @@ class Transition:
     roles: tuple[str, ...] = ANY_ROLE
     guards: tuple[str, ...] = ()  # names of guard functions in reviews.guards
     reason_required: bool = False
-    holder: str = "keep"  # first_authority / applicant / keep
+    # Who holds the application afterwards: first_authority / returner (the authority that returned it) /
+    # lower (the authority whose batch brought it) / parent (the batch's recipient) / applicant / keep.
+    holder: str = "keep"
     decision: str = ""  # the Referral decision this records, if any
+    opens_referral: bool = False  # the new holder reviews it: a new Referral and a view grant
     notify_applicant: bool = True
-    effects: tuple[str, ...] = field(default=())
+    notify_holder: bool = False
+    internal: bool = False  # performed by another service (batches, 公示), not offered on its own
+    offer_when_blocked: bool = True  # False: not offered at all while a guard blocks it (it does not apply)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -41,7 +46,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         APPLICANT,
         guards=("applicant_deadline", "complete", "eligibility"),
         holder="first_authority",
+        opens_referral=True,
         notify_applicant=False,
+        notify_holder=True,
     ),
     Transition(
         "resubmit",
@@ -49,9 +56,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         (State.RETURNED,),
         State.UNDER_REVIEW,
         APPLICANT,
-        guards=("applicant_deadline", "complete", "eligibility"),
-        holder="first_authority",
+        guards=("resubmit_deadline", "complete", "eligibility"),
+        holder="returner",
+        opens_referral=True,
         notify_applicant=False,
+        notify_holder=True,
     ),
     Transition(
         "withdraw",
@@ -75,6 +84,17 @@ TRANSITIONS: tuple[Transition, ...] = (
         notify_applicant=False,
     ),
     Transition(
+        "recommend",
+        "推荐",
+        (State.UNDER_REVIEW,),
+        State.RECOMMENDED,
+        HOLDER,
+        roles=DECIDING_ROLES,
+        guards=("consultations_answered", "eligibility"),
+        reason_required=True,
+        decision="recommend",
+    ),
+    Transition(
         "return",
         "退回修改",
         (State.UNDER_REVIEW,),
@@ -93,8 +113,68 @@ TRANSITIONS: tuple[Transition, ...] = (
         HOLDER,
         roles=DECIDING_ROLES,
         reason_required=True,
-        holder="keep",
         decision="not_recommend",
+    ),
+    Transition(
+        "return_lower",
+        "退回下级主管部门",
+        (State.UNDER_REVIEW,),
+        State.UNDER_REVIEW,
+        HOLDER,
+        roles=DECIDING_ROLES,
+        guards=("came_in_batch",),
+        offer_when_blocked=False,
+        reason_required=True,
+        holder="lower",
+        decision="return_lower",
+        opens_referral=True,
+        notify_applicant=False,
+        notify_holder=True,
+    ),
+    Transition(
+        "revoke",
+        "撤销推荐",
+        (State.RECOMMENDED,),
+        State.UNDER_REVIEW,
+        HOLDER,
+        roles=DECIDING_ROLES,
+        guards=("not_in_batch", "not_in_publicity"),
+        reason_required=True,
+        opens_referral=True,
+        notify_applicant=False,
+    ),
+    Transition(
+        "forward",
+        "随批次报送上级",
+        (State.RECOMMENDED,),
+        State.UNDER_REVIEW,
+        HOLDER,
+        roles=DECIDING_ROLES,
+        holder="parent",
+        opens_referral=True,
+        notify_applicant=False,
+        internal=True,
+    ),
+    Transition(
+        "list",
+        "列入名单",
+        (State.RECOMMENDED,),
+        State.LISTED,
+        HOLDER,
+        roles=DECIDING_ROLES,
+        guards=("list_authority", "publicity_done"),
+        offer_when_blocked=False,
+    ),
+    Transition(
+        "not_list",
+        "不予列入名单",
+        (State.RECOMMENDED,),
+        State.NOT_LISTED,
+        HOLDER,
+        roles=DECIDING_ROLES,
+        guards=("list_authority", "publicity_done"),
+        reason_required=True,
+        offer_when_blocked=False,
     ),
 )
 
@@ -108,6 +188,8 @@ def mermaid() -> str:
     lines.append("    [*] --> draft")
     for t in TRANSITIONS:
         who = "申报单位" if t.actor == APPLICANT else "当前审核主管部门"
+        if t.internal:
+            who += "，经推荐批次"
         for source in t.sources:
             lines.append(f"    {source} --> {t.target}: {t.action} {t.label}（{who}）")
     return "\n".join(lines)

@@ -19,7 +19,6 @@ NOT_FOUND = {"detail": "未找到该申报，或您无权查看。"}
 NO_DECLARATIONS = {code: {"occurred": False, "note": ""} for code in NegativeItem.values}
 
 
-
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """Uploaded files go to a fresh directory, so a test can see exactly what reached the disk."""
@@ -217,7 +216,11 @@ def test_enterprise_fills_in_uploads_and_submits_through_the_api(tree, notice, m
     assert [row["id"] for row in county.get("/api/v1/applications/").json()["results"]] == [app["id"]]
     assert download(county, slot["current"]["url"]).startswith(b"%PDF-")
     options = county.get(f"{url}transitions/").json()["actions"]
-    assert [(a["action"], a["reason_required"]) for a in options] == [("return", True), ("not_recommend", True)]
+    assert [(a["action"], a["reason_required"]) for a in options] == [
+        ("recommend", True),
+        ("return", True),
+        ("not_recommend", True),
+    ]
     edit = county.patch(url, {"data": {"self_score": 99}}, format="json")
     assert edit.status_code == 403
     assert edit.json() == {"detail": "只有申报单位的人员可以办理此事项。"}
@@ -313,7 +316,11 @@ def test_park_applies_and_submits_to_the_city_directly(tree, notice, media):
 
     city = token_client(tree.users["city"])
     assert city.get(url).json()["applicant_name"] == park_org.name
-    assert [a["action"] for a in city.get(f"{url}transitions/").json()["actions"]] == ["return", "not_recommend"]
+    assert [a["action"] for a in city.get(f"{url}transitions/").json()["actions"]] == [
+        "recommend",
+        "return",
+        "not_recommend",
+    ]
     assert token_client(tree.users["county"]).get(url).status_code == 404
 
 

@@ -60,7 +60,7 @@ def test_submit_after_the_applicant_deadline_is_refused_naming_it(tree, notice):
 def test_withdraw_return_and_resubmit(tree, notice):
     user, county_user = tree.users["ent"], tree.users["county"]
     app = transition_perform(actor=user, application=ready_application(user, tree.ent, notice), action="submit")
-    assert [a["action"] for a in available_actions(county_user, app)] == ["return", "not_recommend"]
+    assert [a["action"] for a in available_actions(county_user, app)] == ["recommend", "return", "not_recommend"]
     with pytest.raises(ValidationError, match="须填写理由"):
         transition_perform(actor=county_user, application=app, action="return")
     app = transition_perform(actor=county_user, application=app, action="return", reason="补充能效证明")

@@ -11,9 +11,9 @@ from applications.services import grant_view, members
 from organizations.models import Organization
 from organizations.selectors import memberships_of
 
-from .guards import GUARDS
-from .models import Referral
-from .workflow import APPLICANT, BY_ACTION, HOLDER, TRANSITIONS, Transition
+from ..guards import GUARDS, returner
+from ..models import Referral
+from ..workflow import APPLICANT, BY_ACTION, HOLDER, TRANSITIONS, Transition
 
 
 class TransitionConflict(ValidationError):
@@ -45,9 +45,11 @@ def available_actions(user, application: Application, *, check_guards: bool = Tr
     """The actions this user may take now, each with whatever still blocks it."""
     actions = []
     for t in TRANSITIONS:
-        if application.state not in t.sources or not may_act(user, application, t):
+        if t.internal or application.state not in t.sources or not may_act(user, application, t):
             continue
-        problems = guard_problems(application, t) if check_guards else []
+        problems = guard_problems(application, t) if check_guards or not t.offer_when_blocked else []
+        if problems and not t.offer_when_blocked:
+            continue
         actions.append(
             {
                 "action": t.action,
@@ -67,6 +69,14 @@ def first_authority(application: Application) -> Organization:
     return authority
 
 
+def lower_authority(application: Application) -> Organization:
+    """The authority whose batch brought the application to its holder."""
+    referral = application.referrals.filter(decision="").select_related("batch__authority").first()
+    if referral is None or referral.batch is None:
+        raise ValidationError("该申报由申报单位直接提交至本单位，没有可退回的下级主管部门。")
+    return referral.batch.authority
+
+
 @transaction.atomic
 def transition_perform(
     *,
@@ -77,9 +87,12 @@ def transition_perform(
     expected_version: int | None = None,
     request=None,
     at=None,
+    batch=None,
+    internal: bool = False,
 ) -> Application:
+    """Perform one row of the table. `internal` rows (forward) only come from their own services, with `batch`."""
     transition = BY_ACTION.get(action)
-    if transition is None:
+    if transition is None or (transition.internal and not internal):
         raise ValidationError({"action": [f"未知操作：{action}"]})
     # Lock the row alone: joined rows (the holder) change in a racing update, and PostgreSQL's re-check after
     # the lock wait would then drop the row instead of returning its new state.
@@ -104,11 +117,14 @@ def transition_perform(
     now = timezone.now()
     holder = {
         "first_authority": lambda: first_authority(current),
+        "returner": lambda: returner(current) or first_authority(current),
+        "lower": lambda: lower_authority(current),
+        "parent": lambda: batch.recipient,
         "applicant": lambda: current.applicant,
         "keep": lambda: current.holder,
     }[transition.holder]()
     changes = {"state": transition.target, "holder": holder, "version": F("version") + 1, "updated_at": now}
-    if transition.holder == "first_authority":
+    if transition.actor == APPLICANT and transition.opens_referral:
         changes["submitted_at"] = now
     # The conditional update is what makes exactly one of two racing actors win, on any database.
     updated = Application.objects.filter(pk=current.pk, state=current.state, version=current.version).update(**changes)
@@ -123,8 +139,8 @@ def transition_perform(
             referral.decided_at = now
             referral.decided_by = actor
             referral.save(update_fields=["decision", "opinion", "decided_at", "decided_by"])
-    if transition.holder == "first_authority":
-        Referral.objects.create(application=current, authority=holder)
+    if transition.opens_referral:
+        Referral.objects.create(application=current, authority=holder, batch=batch)
         grant_view(current, holder)
 
     acting_org = current.applicant if transition.actor == APPLICANT else current.holder
@@ -148,11 +164,12 @@ def transition_perform(
             body=f"{acting_org.name}：{reason}" if reason else acting_org.name,
             url=f"/applications/{current.pk}/",
         )
-    if transition.holder == "first_authority":
+    if transition.notify_holder:
         notification_send(
             recipients=members(holder),
             organization=holder,
-            title=f"新申报待审核：{current}",
+            title=f"{'申报被上级退回' if transition.action == 'return_lower' else '新申报待审核'}：{current}",
+            body=reason,
             url=f"/applications/{current.pk}/",
         )
     current.refresh_from_db()

@@ -1,0 +1,3 @@
+"""REST API of batches; ROUTES are registered on the /api/v1/ router by reviews.api_routes."""
+
+ROUTES: list = []  # (prefix, viewset, basename)

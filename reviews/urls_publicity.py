@@ -1,0 +1,3 @@
+"""URLs of the publicity pages."""
+
+urlpatterns = []
