@@ -49,11 +49,66 @@ def _authority(user, org: Organization) -> dict:
 
 
 def _authority_inbox(user, org: Organization) -> dict:
-    """The applications this authority holds for review (待办)."""
-    held = applications_visible_to(user).filter(holder=org, state=State.UNDER_REVIEW)
+    """The applications this authority holds for review (待办), and the rest of the chain's work waiting here."""
+    from reviews.models import Batch, BatchItem, ConsultationReply, Panel, Publicity
+
+    visible = applications_visible_to(user).filter(holder=org)
+    held = visible.filter(state=State.UNDER_REVIEW)
+    live = [Batch.State.DRAFT, Batch.State.SUBMITTED, Batch.State.RECEIVED]
+    batched = BatchItem.objects.filter(batch__authority=org, batch__state__in=live).values("application_id")
+    to_batch = visible.filter(state=State.RECOMMENDED).exclude(pk__in=batched)
+    incoming = (
+        Batch.objects.filter(recipient=org, state=Batch.State.SUBMITTED)
+        .select_related("authority")
+        .annotate(n=Count("items"))
+        .order_by("submitted_at", "id")
+    )
+    replies = ConsultationReply.objects.filter(consultation__authority=org).aggregate(
+        pending=Count("id", filter=Q(opinion=ConsultationReply.Opinion.PENDING, waived_at__isnull=True)),
+        objections=Count("id", filter=Q(opinion=ConsultationReply.Opinion.OBJECTION)),
+    )
     return {
         "inbox_count": held.count(),
         "inbox": list(held.order_by("submitted_at", "id")[:LIST_SIZE]),
+        "to_batch_count": to_batch.count(),
+        "incoming_batches": list(incoming[:LIST_SIZE]),
+        "pending_replies": replies["pending"],
+        "objections": replies["objections"],
+        "draft_batches": Batch.objects.filter(authority=org, state=Batch.State.DRAFT).count(),
+        "panel_count": Panel.objects.filter(authority=org).count(),
+        "publicities": list(
+            Publicity.objects.filter(authority=org)
+            .exclude(state=Publicity.State.FINALIZED)
+            .annotate(n=Count("entries"), open_objections=Count("objections", filter=Q(objections__status="open")))
+            .order_by("-starts_on", "-id")[:LIST_SIZE]
+        ),
+    }
+
+
+def _department(org: Organization) -> dict:
+    """The replies this department still owes, soonest due first."""
+    from reviews.models import ConsultationReply
+
+    pending = (
+        ConsultationReply.objects.filter(department=org, opinion=ConsultationReply.Opinion.PENDING)
+        .select_related("consultation", "consultation__authority", "application", "application__applicant")
+        .order_by("consultation__due_on", "consultation_id", "application_id")
+    )
+    return {"org": org, "pending_count": pending.count(), "pending": list(pending[:LIST_SIZE])}
+
+
+def _expert(expert) -> dict:
+    from reviews.models import Assignment
+
+    open_ = (
+        Assignment.objects.filter(expert=expert, status=Assignment.Status.ASSIGNED)
+        .select_related("panel", "panel__authority", "application", "application__applicant")
+        .order_by("assigned_at", "id")
+    )
+    return {
+        "assignment_count": open_.count(),
+        "assignments": list(open_[:LIST_SIZE]),
+        "scored_count": Assignment.objects.filter(expert=expert, status=Assignment.Status.SUBMITTED).count(),
     }
 
 
@@ -75,6 +130,8 @@ def _chain_position(application: Application, returned_by: dict) -> str:
             return f"已推荐，现由{holder}办理"
         case State.LISTED:
             return "已入选名单"
+        case State.NOT_LISTED:
+            return "公示后未列入名单"
     return holder
 
 
@@ -244,10 +301,11 @@ def dashboard_context(user, role: ActingRole) -> dict:
     if role.dashboard == "assessor":
         return {**_assessor(org), "deadlines": deadlines_concerning(org)}
     if role.dashboard == "department":
-        return {"org": org, "deadlines": deadlines_concerning(org)}
+        return {**_department(org), "deadlines": deadlines_concerning(org)}
     if role.dashboard == "expert":
         return {
             "expert": role.expert,
+            **_expert(role.expert),
             "affiliations": role.expert.affiliations.all(),
             "deadlines": _open_deadlines([role.expert.pool_id]),
         }

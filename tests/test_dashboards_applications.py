@@ -225,7 +225,7 @@ def test_authority_sees_the_applications_it_holds_for_review(client, tree, notic
     user = tree.users["ent"]
     app = transition_perform(actor=user, application=ready_application(user, tree.ent, notice), action="submit")
     html = section(dashboard(client, tree.users["county"]), "inbox-h")
-    assert "待审核 1 项" in html and 'href="/applications/?state=under_review"' in html
+    assert "待审核 1 项" in html and 'href="/reviews/inbox/"' in html
     assert f'<a href="/applications/{app.pk}/">{tree.ent.name}</a>' in html and "绿色工厂" in html
     # The city holds nothing yet; after a return the county holds nothing either.
     assert "暂无待审核的申报" in section(dashboard(client, tree.users["city"]), "inbox-h")

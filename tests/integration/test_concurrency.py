@@ -82,3 +82,28 @@ def test_racing_without_a_version_still_leaves_one_outcome(submitted):
     assert sum(not isinstance(r, Exception) for r in results) == 1, results
     app.refresh_from_db()
     assert app.state in (State.WITHDRAWN, State.RETURNED) and app.version == 3
+
+
+@pytest.mark.parametrize("rounds", range(3))
+def test_two_reviewers_of_one_county_deciding_at_once(submitted, rounds):
+    """One recommends while a colleague returns it: one decision stands, the other is told what happened."""
+    from tests.factories import member
+
+    tree, app = submitted
+    colleague = member(tree.county, role="approver", username=f"county-colleague-{rounds}")
+    version = app.version
+    results = race(
+        lambda: transition_perform(
+            actor=tree.users["county"], application=app, action="recommend", reason="同意推荐", expected_version=version
+        ),
+        lambda: transition_perform(
+            actor=colleague, application=app, action="return", reason="补充能耗数据", expected_version=version
+        ),
+    )
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(losers) == 1, results
+    assert "该申报已被他人处理" in losers[0].messages[0] or "刚刚被他人处理" in losers[0].messages[0]
+    app.refresh_from_db()
+    assert app.state in (State.RECOMMENDED, State.RETURNED) and app.version == version + 1
+    referral = Referral.objects.get(application=app)
+    assert referral.decision == ("recommend" if app.state == State.RECOMMENDED else "return")
