@@ -1,0 +1,171 @@
+"""Reads of expert review: who sees which panel and assignment, and the ranking table of a panel.
+
+Panels: the members of the authority that runs them (and superusers). Assignments: the expert's own, and the
+members of the panel's authority. Not visible means 404 in pages and API alike.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from applications.models import Application
+from eligibility.catalogue import PASS, PRIORITY
+from eligibility.models import Evaluation
+from notices.models import Quota
+from notices.selectors import notice_family
+from organizations.selectors import acting_org_ids
+
+from ..models import Assignment, Panel
+from ..services.experts import aggregate
+
+
+def panels_visible_to(user) -> QuerySet[Panel]:
+    base = Panel.objects.select_related("authority", "notice", "notice__issuer")
+    if not user.is_authenticated or not user.is_active:
+        return base.none()
+    if user.is_superuser:
+        return base
+    return base.filter(authority_id__in=acting_org_ids(user))
+
+
+def panel_for(user, pk) -> Panel:
+    return get_object_or_404(panels_visible_to(user), pk=pk)
+
+
+def panel_list(user) -> QuerySet[Panel]:
+    """Panels with their counts, for list pages and the API (one query)."""
+    return panels_visible_to(user).annotate(
+        expert_count=Count("experts", distinct=True),
+        assignment_count=Count("assignments", distinct=True),
+        submitted_count=Count("assignments", filter=Q(assignments__status=Assignment.Status.SUBMITTED), distinct=True),
+    )
+
+
+def assignments_visible_to(user) -> QuerySet[Assignment]:
+    base = Assignment.objects.select_related(
+        "panel", "panel__authority", "expert", "expert__user", "application", "application__applicant"
+    )
+    if not user.is_authenticated or not user.is_active:
+        return base.none()
+    if user.is_superuser:
+        return base
+    return base.filter(Q(expert__user=user) | Q(panel__authority_id__in=acting_org_ids(user)))
+
+
+def my_assignments(user) -> QuerySet[Assignment]:
+    """The expert's own assignments (the expert side of the pages)."""
+    return assignments_visible_to(user).filter(expert__user=user).select_related("application__applicant__region")
+
+
+def assignment_for(user, pk) -> Assignment:
+    return get_object_or_404(assignments_visible_to(user), pk=pk)
+
+
+# ------------------------------------------------------------------------------------------------------ ranking
+
+
+@dataclass
+class RankingRow:
+    application: Application
+    totals: list[Decimal] = field(default_factory=list)
+    expected: int = 0
+    assigned: int = 0
+    score: Decimal | None = None
+    badges: list[dict] = field(default_factory=list)
+    rank: int | None = None
+    within_quota: bool = False
+
+    @property
+    def applicant(self):
+        return self.application.applicant
+
+    @property
+    def region(self):
+        return self.application.applicant.region
+
+    @property
+    def scored(self) -> int:
+        return len(self.totals)
+
+
+@dataclass
+class Ranking:
+    panel: Panel
+    rows: list[RankingRow]
+    quota: int | None
+
+
+def panel_applications(panel: Panel) -> QuerySet[Application]:
+    """Every application of the panel's category and notice family that reached the panel's authority."""
+    family = [n.pk for n in notice_family(panel.notice)]
+    return (
+        Application.objects.filter(
+            category=panel.category,
+            notice_id__in=family,
+            pk__in=Application.objects.filter(referrals__authority_id=panel.authority_id).values("pk"),
+        )
+        .select_related("applicant", "applicant__region", "holder")
+        .order_by("id")
+    )
+
+
+def _badges(findings) -> list[dict]:
+    from ..views import PRIORITY_BADGES
+
+    return [
+        {"rule": f["rule"], "label": PRIORITY_BADGES.get(f["rule"], f.get("title", f["rule"])), "title": f.get("title")}
+        for f in findings or ()
+        if f.get("kind") == PRIORITY and f.get("outcome") == PASS
+    ]
+
+
+def ranking(panel: Panel) -> Ranking:
+    """Rows ordered by aggregate score (unscored last), then by priority badges, then by applicant; the first
+    `quota` ranked rows are within the authority's quota for the category. Six queries, whatever the rows."""
+    family = notice_family(panel.notice)
+    latest = Evaluation.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
+    applications = list(panel_applications(panel).annotate(latest_evaluation_id=Subquery(latest)))
+    evaluation_ids = [a.latest_evaluation_id for a in applications if a.latest_evaluation_id]
+    findings = dict(Evaluation.objects.filter(pk__in=evaluation_ids).values_list("pk", "findings"))
+    assigned: dict[int, int] = defaultdict(int)
+    totals: dict[int, list[Decimal]] = defaultdict(list)
+    for app_id, status, total in Assignment.objects.filter(
+        panel=panel, application_id__in=[a.pk for a in applications]
+    ).values_list("application_id", "status", "total"):
+        if status != Assignment.Status.DECLINED:
+            assigned[app_id] += 1
+        if status == Assignment.Status.SUBMITTED and total is not None:
+            totals[app_id].append(total)
+    rows = [
+        RankingRow(
+            application=a,
+            totals=sorted(totals[a.pk], reverse=True),
+            expected=panel.experts_per_application,
+            assigned=assigned[a.pk],
+            score=aggregate(totals[a.pk], panel.aggregate),
+            badges=_badges(findings.get(a.latest_evaluation_id)),
+        )
+        for a in applications
+    ]
+    rows.sort(key=lambda r: (r.score is None, -(r.score or 0), -len(r.badges), r.applicant.name, r.application.pk))
+    quota = (
+        Quota.objects.filter(
+            notice_category__notice_id__in=[n.pk for n in family],
+            notice_category__category=panel.category,
+            authority_id=panel.authority_id,
+        )
+        .order_by("-notice_category__notice__year", "-id")
+        .values_list("limit", flat=True)
+        .first()
+    )
+    position = 0
+    for row in rows:
+        if row.score is None:
+            continue
+        position += 1
+        row.rank = position
+        row.within_quota = quota is not None and position <= quota
+    return Ranking(panel=panel, rows=rows, quota=quota)
