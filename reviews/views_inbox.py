@@ -1,0 +1,200 @@
+"""The authority's inbox (待办): what it holds, what it recommended, what it decided; bulk decisions.
+
+Thin: the rows come from reviews.selectors.inbox; each bulk decision goes through reviews.services.transition_perform
+with the version the page was rendered at, one application at a time, so one refusal never undoes another row and
+no row is ever half done.
+"""
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from applications.models import State
+from applications.selectors import applications_visible_to
+from applications.views import refusal
+from notices.models import Category
+
+from .selectors import inbox as inbox_selectors
+from .services import TransitionConflict, transition_perform
+from .workflow import BY_ACTION
+
+PAGE_SIZE = 25
+BULK_ACTIONS = ("recommend", "return", "not_recommend")
+NAVIGATE = {
+    "consult": "/reviews/consultations/new/",
+    "batch": "/reviews/batches/new/",
+}
+
+
+class InboxFilterForm(forms.Form):
+    q = forms.CharField(label="申报单位或信用代码", required=False, max_length=64)
+    notice = forms.ModelChoiceField(label="通知", required=False, queryset=None, empty_label="全部通知")
+    category = forms.ChoiceField(label="申报类别", required=False, choices=[("", "全部类别"), *Category.choices])
+    county = forms.ModelChoiceField(label="所属地区", required=False, queryset=None, empty_label="全部地区")
+    state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
+    eligibility = forms.ChoiceField(
+        label="资格审查",
+        required=False,
+        choices=[("", "全部"), *inbox_selectors.ELIGIBILITY_CHOICES.items()],
+    )
+    assessor = forms.ModelChoiceField(label="第三方评价机构", required=False, queryset=None, empty_label="全部")
+    sort = forms.ChoiceField(label="排序", required=False, choices=list(inbox_selectors.SORT_LABELS.items()))
+
+    def __init__(self, *args, user, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notice"].queryset = inbox_selectors.inbox_notices(user, authority)
+        self.fields["notice"].label_from_instance = lambda n: f"{n.year}年 · {n.title}"
+        self.counties = list(inbox_selectors.inbox_counties(authority))
+        self.fields["county"].queryset = inbox_selectors.inbox_counties(authority)
+        self.fields["county"].choices = [("", "全部地区"), *[(c.pk, c.name) for c in self.counties]]
+        self.fields["assessor"].queryset = inbox_selectors.inbox_assessors(user, authority)
+
+    def params(self) -> dict:
+        return self.cleaned_data if self.is_valid() else {}
+
+
+def _authority_or_404(request):
+    authority = inbox_selectors.inbox_authority(request)
+    if authority is None:
+        raise Http404
+    return authority
+
+
+@require_GET
+def inbox(request):
+    authority = _authority_or_404(request)
+    tab = request.GET.get("tab") or inbox_selectors.TAB_PENDING
+    if tab not in inbox_selectors.TABS:
+        tab = inbox_selectors.TAB_PENDING
+    form = InboxFilterForm(request.GET, user=request.user, authority=authority)
+    qs = inbox_selectors.inbox_filter(inbox_selectors.inbox_applications(request.user, authority, tab), form.params())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    filters = query.copy()
+    filters.pop("tab", None)
+    filters.pop("sort", None)
+    return render(
+        request,
+        "reviews/inbox.html",
+        {
+            "authority": authority,
+            "form": form,
+            "tab": tab,
+            "tabs": [
+                {"key": key, "label": label, "count": count}
+                for (key, label), count in zip(
+                    inbox_selectors.TABS.items(),
+                    inbox_selectors.inbox_counts(request.user, authority).values(),
+                    strict=True,
+                )
+            ],
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(v for k, v in filters.items() if k != "page"),
+            "show_county": len(form.counties) >= 2,
+            "bulk_actions": [(a, BY_ACTION[a].label) for a in BULK_ACTIONS],
+            "bulk_enabled": tab == inbox_selectors.TAB_PENDING,
+            "navigate_enabled": tab in (inbox_selectors.TAB_PENDING, inbox_selectors.TAB_RECOMMENDED),
+        },
+    )
+
+
+def _selection(request) -> list[int]:
+    ids = []
+    for raw in request.POST.getlist("applications"):
+        try:
+            pk = int(raw)
+        except ValueError:
+            continue
+        if pk not in ids:
+            ids.append(pk)
+    return ids
+
+
+def bulk_perform(
+    *, actor, authority, ids: list[int], versions: dict[int, int | None], action: str, reason: str, request=None
+) -> list[dict]:
+    """Each selected application through transition_perform on its own (its own transaction): per row, done or
+    refused with the Chinese reason. An application outside the acting authority's inbox is refused, not revealed."""
+    held = {
+        a.pk: a for a in applications_visible_to(actor).filter(pk__in=ids, holder=authority).select_related("applicant")
+    }
+    label = BY_ACTION[action].label
+    results = []
+    for pk in ids:
+        application = held.get(pk)
+        if application is None:
+            results.append({"pk": pk, "name": f"申报 #{pk}", "ok": False, "message": "不在本单位待办中，未处理。"})
+            continue
+        row = {"pk": pk, "name": application.applicant.name, "category": application.get_category_display()}
+        try:
+            done = transition_perform(
+                actor=actor,
+                application=application,
+                action=action,
+                reason=reason,
+                expected_version=versions.get(pk),
+                request=request,
+            )
+        except TransitionConflict as exc:
+            row.update(ok=False, message=refusal(exc))
+        except ValidationError as exc:
+            row.update(ok=False, message=f"未能{label}：{refusal(exc)}")
+        except PermissionDenied as exc:
+            row.update(ok=False, message=refusal(exc))
+        else:
+            row.update(ok=True, message=f"已{label}，当前状态为“{done.get_state_display()}”。", state=done.state)
+        results.append(row)
+    return results
+
+
+@require_POST
+def inbox_bulk(request):
+    authority = _authority_or_404(request)
+    ids = _selection(request)
+    go = request.POST.get("go", "")
+    if go in NAVIGATE:
+        if not ids:
+            return render(request, "reviews/inbox_bulk.html", {"error": "请先勾选申报。", "results": []}, status=400)
+        return redirect(f"{NAVIGATE[go]}?applications={','.join(str(pk) for pk in ids)}")
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "").strip()
+    error = ""
+    if action not in BULK_ACTIONS:
+        error = "请选择要执行的操作（推荐、退回修改或不予推荐）。"
+    elif not ids:
+        error = "请先勾选申报。"
+    elif not reason:
+        error = f"{BY_ACTION[action].label}须填写意见，意见将记入每一项申报。"
+    if error:
+        return render(request, "reviews/inbox_bulk.html", {"error": error, "results": []}, status=400)
+    versions = {}
+    for pk in ids:
+        try:
+            versions[pk] = int(request.POST.get(f"version-{pk}", ""))
+        except ValueError:
+            versions[pk] = None
+    results = bulk_perform(
+        actor=request.user,
+        authority=authority,
+        ids=ids,
+        versions=versions,
+        action=action,
+        reason=reason,
+        request=request,
+    )
+    return render(
+        request,
+        "reviews/inbox_bulk.html",
+        {
+            "action_label": BY_ACTION[action].label,
+            "reason": reason,
+            "results": results,
+            "done": sum(1 for r in results if r["ok"]),
+            "refused": sum(1 for r in results if not r["ok"]),
+        },
+    )
