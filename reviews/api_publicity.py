@@ -25,6 +25,9 @@ class PublicEntrySerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="application.category", help_text="申报类别代码")
     category_display = serializers.CharField(source="application.get_category_display", help_text="申报类别")
     region = serializers.SerializerMethodField(help_text="所在地区（省、市、县）")
+    outcome = serializers.CharField(
+        read_only=True, help_text="最终决定：空为待定，listed 列入名单，not_listed 不予列入"
+    )
 
     class Meta:
         model = PublicityEntry
@@ -36,6 +39,7 @@ class PublicEntrySerializer(serializers.ModelSerializer):
 
 class PublicPublicitySerializer(serializers.ModelSerializer):
     authority = serializers.CharField(source="authority.name", help_text="公示单位")
+    state = serializers.CharField(read_only=True, help_text="published 公示中，finalized 已结束")
     state_display = serializers.CharField(source="get_state_display")
     entries = PublicEntrySerializer(many=True, read_only=True, help_text="公示名单，按序号")
 
