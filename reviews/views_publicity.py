@@ -240,7 +240,6 @@ def _detail_context(request, publicity: Publicity, **extra) -> dict:
         "edit_form": PublicityForm(
             initial={f: getattr(publicity, f) for f in ("title", "starts_on", "ends_on", "contact", "body")}
         ),
-        "handle_form": HandleForm(),
         "can_finalize": may and publicity.state == Publicity.State.PUBLISHED and today > publicity.ends_on,
         "warnings": svc.publicity_warnings(publicity),
         "today": today,
