@@ -8,7 +8,6 @@ gets the conflict message instead of acting on something it did not see.
 from collections import defaultdict
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -29,22 +28,10 @@ from notices.selectors import deadline_for
 from organizations.models import Organization
 from organizations.selectors import memberships_of
 
+from .selectors.inbox import application_trail, department_replies, expert_summary
 from .services import TransitionConflict, available_actions, transition_perform
-from .workflow import BY_ACTION, TRANSITIONS
+from .workflow import BY_ACTION
 
-VERB_LABELS = {
-    "application.create": "创建申报",
-    "application.update": "修改申报信息",
-    "application.declare": "填写负面清单声明",
-    "application.commit": "签署承诺书",
-    "application.upload": "上传申报材料",
-    "engagement.request": "委托第三方评价机构",
-    "engagement.accept": "评价机构接受委托",
-    "engagement.decline": "评价机构拒绝委托",
-    "engagement.cancel": "撤销第三方评价委托",
-    "engagement.report": "上传第三方评价报告",
-    **{f"application.{t.action}": t.label for t in TRANSITIONS},
-}
 STATE_LABELS = dict(State.choices)
 
 
@@ -60,17 +47,6 @@ def _event_note(event: AuditEvent) -> str:
     if event.verb == "engagement.report":
         return f"得分 {event.after.rpartition(':')[2]}" if ":" in event.after else ""
     return event.reason
-
-
-def _events(application: Application) -> list[dict]:
-    events = (
-        AuditEvent.objects.filter(
-            target_type=ContentType.objects.get_for_model(Application), target_id=str(application.pk)
-        )
-        .select_related("actor", "organization")
-        .order_by("created_at", "id")
-    )
-    return [{"event": e, "label": VERB_LABELS.get(e.verb, e.verb), "note": _event_note(e)} for e in events]
 
 
 def _materials(application: Application, notice_category) -> tuple[list[dict], list, list]:
@@ -229,6 +205,19 @@ def eligibility_context(evaluation: Evaluation, *, reviewer: bool) -> dict:
     }
 
 
+def _label_opinions(actions: list[dict], referrals) -> None:
+    """The opinion of a recommendation is the 初审意见 at the first level (the application came from its
+    applicant, not in a batch) and the 审核意见 above; other reasons keep their own label (退回修改理由 ...)."""
+    open_referral = next((r for r in referrals if r.is_open), None)
+    first_level = open_referral is None or open_referral.batch_id is None
+    for a in actions:
+        if a["action"] == "recommend":
+            a["reason_label"] = "初审意见" if first_level else "审核意见"
+            a["reason_help"] = "推荐须填写意见，意见随申报逐级报送。"
+        else:
+            a["reason_label"] = f"{a['label']}理由"
+
+
 @require_GET
 def application_detail(request, pk: int):
     application = selectors.application_for(request.user, pk)
@@ -244,7 +233,9 @@ def application_detail(request, pk: int):
             notice=application.notice, organization=application.applicant, stage=Deadline.Stage.APPLICANT
         )
     actions = available_actions(request.user, application)  # may evaluate eligibility for the submit guard
-    referrals = list(application.referrals.select_related("authority", "decided_by"))
+    trail = application_trail(request.user, application, event_note=_event_note)
+    referrals = [level.referral for level in trail["levels"]]
+    _label_opinions(actions, referrals)
     evaluation = latest_evaluation(application) or evaluate_application(application)
     return render(
         request,
@@ -269,7 +260,9 @@ def application_detail(request, pk: int):
             "third_party": application.evaluation_mode == Application.EvaluationMode.THIRD_PARTY,
             "referrals": referrals,
             "eligibility": eligibility_context(evaluation, reviewer=is_reviewer(request.user, application, referrals)),
-            "events": _events(application),
+            "trail": trail,
+            "replies": department_replies(request.user, application, referrals) if trail["insider"] else [],
+            "experts": expert_summary(request.user, application, referrals) if trail["insider"] else [],
             "actions": actions,
             "deadline": deadline,
             "deadline_past": deadline.is_past() if deadline else False,
