@@ -107,7 +107,7 @@ class SendForm(forms.Form):
     )
     due_on = forms.DateField(
         label="反馈截止日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={"required": "请填写反馈截止日期。", "invalid": "请按 2025-05-17 的格式填写日期。"},
     )
     message = forms.CharField(
@@ -116,7 +116,9 @@ class SendForm(forms.Form):
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["departments"].queryset = Organization.objects.filter(pk__in=[d.pk for d in departments])
+        self.fields["departments"].queryset = Organization.objects.filter(pk__in=[d.pk for d in departments]).order_by(
+            "domain", "name", "id"
+        )
         self.fields["departments"].label_from_instance = lambda d: f"{d.name}（{d.get_domain_display()}）"
 
 
