@@ -1,0 +1,68 @@
+"""A recommendation batch in the browser: 小店区 recommends the demo's submitted applications, builds a batch from the
+list of recommended ones, reads the findings (scan missing, documents not yet generated), uploads the stamped scan
+and submits it to 太原市, which finds it under 收到的批次 and receives it."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from applications.models import Application, State
+from organizations.models import Organization
+from reviews.services import transition_perform
+from tests.application_helpers import PDF_BYTES
+from tests.browser.conftest import screenshot
+from tests.browser.test_login_dashboards import login
+
+pytestmark = pytest.mark.browser
+
+COUNTY = "太原市小店区工业和信息化局"
+
+
+def recommend_in_demo() -> list[Application]:
+    user = get_user_model().objects.get(username="county")
+    county = Organization.objects.get(name=COUNTY)
+    apps = []
+    for app in Application.objects.filter(holder=county, state=State.UNDER_REVIEW):
+        apps.append(transition_perform(actor=user, application=app, action="recommend", reason="初审通过，同意推荐。"))
+    assert apps, "演示数据中小店区没有待审核的申报"
+    return apps
+
+
+def test_county_builds_and_submits_a_batch_the_city_receives(live_demo, page, tmp_path):
+    apps = recommend_in_demo()
+    base = live_demo.url
+    login(page, base, "county")
+    page.goto(f"{base}/reviews/batches/")
+    assert "本单位还没有推荐批次" in page.locator("main").inner_text()
+    page.get_by_role("link", name="新建推荐批次").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_label(apps[0].applicant.name).is_checked()
+    screenshot(page, "batch-new")
+    page.get_by_role("button", name="新建批次").click()
+    page.wait_for_load_state("networkidle")
+    main = page.locator("main").inner_text()
+    assert "推荐汇总表和推荐文尚未生成" in main and "尚未上传推荐文和推荐汇总表签字盖章后的扫描件" in main
+    assert page.get_by_role("button", name="报送至太原市工业和信息化局").is_disabled()
+    screenshot(page, "batch-draft")
+
+    scan = tmp_path / "推荐文（盖章）.pdf"
+    scan.write_bytes(PDF_BYTES)
+    page.get_by_label("选择扫描件").set_input_files(str(scan))
+    page.get_by_role("button", name="上传").click()
+    page.wait_for_load_state("networkidle")
+    assert "已上传盖章扫描件" in page.locator("main").inner_text()
+    page.get_by_role("button", name="报送至太原市工业和信息化局").click()
+    page.wait_for_load_state("networkidle")
+    assert "已报送至太原市工业和信息化局" in page.locator("main").inner_text()
+    screenshot(page, "batch-submitted")
+
+    page.context.clear_cookies()
+    login(page, base, "city")
+    page.goto(f"{base}/reviews/batches/?tab=incoming")
+    page.locator("table.batches a").first.click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="签收批次").click()
+    page.wait_for_load_state("networkidle")
+    assert "已签收" in page.locator("main").inner_text()
+    assert page.get_by_label("退回整个批次的理由（必填）").is_visible()
+    screenshot(page, "batch-received")
+    assert not page.outside_requests and not page.console_errors
