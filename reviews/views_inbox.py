@@ -46,7 +46,9 @@ class InboxFilterForm(forms.Form):
     def __init__(self, *args, user, authority, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["notice"].queryset = inbox_selectors.inbox_notices(user, authority)
-        self.fields["notice"].label_from_instance = lambda n: f"{n.year}年 · {n.title}"
+        self.fields["notice"].label_from_instance = lambda n: (
+            f"{n.year}年 · {n.issuer.name} · {n.title[:24]}{'…' if len(n.title) > 24 else ''}"
+        )
         self.counties = list(inbox_selectors.inbox_counties(authority))
         self.fields["county"].queryset = inbox_selectors.inbox_counties(authority)
         self.fields["county"].choices = [("", "全部地区"), *[(c.pk, c.name) for c in self.counties]]
@@ -120,17 +122,23 @@ def bulk_perform(
 ) -> list[dict]:
     """Each selected application through transition_perform on its own (its own transaction): per row, done or
     refused with the Chinese reason. An application outside the acting authority's inbox is refused, not revealed."""
-    held = {
-        a.pk: a for a in applications_visible_to(actor).filter(pk__in=ids, holder=authority).select_related("applicant")
-    }
+    visible = {a.pk: a for a in applications_visible_to(actor).filter(pk__in=ids).select_related("applicant", "holder")}
     label = BY_ACTION[action].label
     results = []
     for pk in ids:
-        application = held.get(pk)
+        application = visible.get(pk)
         if application is None:
             results.append({"pk": pk, "name": f"申报 #{pk}", "ok": False, "message": "不在本单位待办中，未处理。"})
             continue
         row = {"pk": pk, "name": application.applicant.name, "category": application.get_category_display()}
+        if application.holder_id != authority.pk:
+            row.update(
+                ok=False,
+                message=f"该申报已被他人处理，当前为“{application.get_state_display()}”，"
+                f"由{application.holder.name}办理；未作改动。",
+            )
+            results.append(row)
+            continue
         try:
             done = transition_perform(
                 actor=actor,
