@@ -264,3 +264,37 @@ def test_scoring_validation_and_total(tree, chain):
     a = services.score_submit(actor=expert.user, assignment=a, values={basic.pk: 100, perf.pk: 25})
     assert a.total == Decimal("62.50") and a.scores.count() == 2
     assert AuditEvent.objects.filter(verb="expert.score", target_id=str(a.pk)).count() == 2
+
+
+def test_the_ministry_runs_its_own_panel_on_applications_that_reached_it(tree, chain, root):
+    from tests.chain_helpers import climb, submitted
+
+    app = climb(submitted(tree, chain.notice), tree, chain.notice, to="ministry")
+    assert app.holder == tree.ministry
+    ministry_expert = new_expert(tree.ministry, "部库专家", root)
+    top = chain.notice.forwards.forwards
+    assert "评审专家须从本单位专家库在库专家中选择。" in refused(
+        services.panel_save,
+        actor=tree.users["ministry"],
+        authority=tree.ministry,
+        notice=top,
+        category="factory",
+        name="部级评审组",
+        experts=[chain.experts[0]],  # the province's pool
+    )
+    panel = services.panel_save(
+        actor=tree.users["ministry"],
+        authority=tree.ministry,
+        notice=top,
+        category="factory",
+        name="部级评审组",
+        experts=[ministry_expert],
+        experts_per_application=1,
+    )
+    services.criteria_save(
+        actor=tree.users["ministry"], panel=panel, rows=[{"name": "综合", "weight": 1, "max_score": 10}]
+    )
+    assert services.candidate_applications(panel).get() == app
+    assert services.candidate_applications(chain.panel).count() == 0  # no longer under review at the province
+    assert services.assignments_auto(actor=tree.users["ministry"], panel=panel) == []
+    assert Assignment.objects.get().expert == ministry_expert

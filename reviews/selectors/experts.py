@@ -1,25 +1,30 @@
-"""Reads of expert review: who sees which panel and assignment, and the ranking table of a panel.
+"""Reads of expert review: who sees which panel and assignment, the conflicts of interest (回避) of experts with
+applications, the applications a panel may assign, and the ranking table of a panel with its aggregate.
 
 Panels: the members of the authority that runs them (and superusers). Assignments: the expert's own, and the
 members of the panel's authority. Not visible means 404 in pages and API alike.
 """
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from applications.models import Application
+from applications.models import Application, Engagement, State
 from eligibility.catalogue import PASS, PRIORITY
 from eligibility.models import Evaluation
 from notices.models import Quota
 from notices.selectors import notice_family
+from organizations.models import ExpertAffiliation, ExpertProfile, Membership, Organization
 from organizations.selectors import acting_org_ids
 
-from ..models import Assignment, Panel
-from ..services.experts import aggregate
+from ..models import Assignment, ExpertConflict, Panel
+
+CENT = Decimal("0.01")
 
 
 def panels_visible_to(user) -> QuerySet[Panel]:
@@ -62,6 +67,89 @@ def my_assignments(user) -> QuerySet[Assignment]:
 
 def assignment_for(user, pk) -> Assignment:
     return get_object_or_404(assignments_visible_to(user), pk=pk)
+
+
+# ---------------------------------------------------------------------------------------------------- conflicts
+
+
+class ConflictIndex:
+    """Everything the conflict rules read, for some experts and some applications, in five queries."""
+
+    def __init__(self, experts, applications):
+        experts = list(experts)
+        applications = list(applications)
+        expert_ids = [e.pk for e in experts]
+        app_ids = [a.pk for a in applications]
+        self.assessors: dict[int, list[Organization]] = defaultdict(list)
+        for engagement in Engagement.objects.filter(
+            application_id__in=app_ids, status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]
+        ).select_related("assessor"):
+            self.assessors[engagement.application_id].append(engagement.assessor)
+        self.member_of: dict[int, set[int]] = defaultdict(set)
+        for user_id, org_id in Membership.objects.filter(
+            user_id__in=[e.user_id for e in experts], is_active=True
+        ).values_list("user_id", "organization_id"):
+            self.member_of[user_id].add(org_id)
+        today = timezone.localdate()
+        self.affiliations: dict[int, list[ExpertAffiliation]] = defaultdict(list)
+        for aff in ExpertAffiliation.objects.filter(expert_id__in=expert_ids).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today)
+        ):
+            if aff.start_date is None or aff.start_date <= today:
+                self.affiliations[aff.expert_id].append(aff)
+        self.declared: dict[int, dict[int, str]] = defaultdict(dict)
+        for conflict in ExpertConflict.objects.filter(expert_id__in=expert_ids):
+            self.declared[conflict.expert_id][conflict.organization_id] = conflict.reason
+
+    def reasons(self, expert: ExpertProfile, application: Application) -> list[str]:
+        parties = [("申报单位", application.applicant)] + [
+            ("评价机构", assessor) for assessor in self.assessors.get(application.pk, [])
+        ]
+        reasons = []
+        for role, org in parties:
+            if org.pk in self.member_of.get(expert.user_id, ()):
+                reasons.append(f"专家是{role}“{org.name}”的成员。")
+            for aff in self.affiliations.get(expert.pk, ()):
+                same_org = aff.organization_id is not None and aff.organization_id == org.pk
+                same_code = bool(aff.credit_code) and aff.credit_code.upper() == (org.credit_code or "").upper()
+                if same_org or same_code:
+                    reasons.append(f"专家与{role}“{org.name}”存在关联（{aff.get_relation_display()}）。")
+            declared = self.declared.get(expert.pk, {}).get(org.pk)
+            if declared is not None:
+                reasons.append(f"专家已声明回避{role}“{org.name}”：{declared}")
+        return reasons
+
+
+def conflicts(expert: ExpertProfile, application: Application) -> list[str]:
+    """Why this expert may not review this application, in Chinese (empty: no conflict)."""
+    return ConflictIndex([expert], [application]).reasons(expert, application)
+
+
+def candidate_applications(panel: Panel):
+    """Applications the panel may assign: held by its authority under review, same category and notice family."""
+    family = [n.pk for n in notice_family(panel.notice)]
+    return (
+        Application.objects.filter(
+            holder_id=panel.authority_id, state=State.UNDER_REVIEW, category=panel.category, notice_id__in=family
+        )
+        .select_related("applicant", "applicant__region")
+        .order_by("id")
+    )
+
+
+def aggregate(totals, method: str) -> Decimal | None:
+    """mean; median; trimmed: drop one highest and one lowest when there are three or more (else the mean)."""
+    values = sorted(Decimal(t) for t in totals if t is not None)
+    if not values:
+        return None
+    if method == Panel.Aggregate.MEDIAN:
+        result = statistics.median(values)
+    else:
+        if method == Panel.Aggregate.TRIMMED and len(values) >= 3:
+            values = values[1:-1]
+        result = sum(values, Decimal(0)) / len(values)
+    result = Decimal(result)
+    return result.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # ------------------------------------------------------------------------------------------------------ ranking

@@ -1,35 +1,33 @@
 """Expert review (专家评审) at the province and the ministry: panels per notice and category, weighted scoring
 forms, assignments by hand or automatically (least-loaded first, never an expert with a conflict), an expert's
-decline (回避) and scores, and the aggregate the ranking uses.
-
-Conflicts (`conflicts`) are read for one pair or, through `ConflictIndex`, for a whole panel in a fixed number of
-queries: the expert's user is a member of the applicant or of its commissioned assessor; a current affiliation
-with either (by organization or credit code); a conflict the expert declared.
+decline (回避) and scores, and the bulk decision from the ranking through the workflow's one entry point.
+Conflicts and aggregates are reads: reviews.selectors.experts (re-exported here).
 """
 
-import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from activity.services import audit_record, notification_send
-from applications.models import Application, Engagement, State
+from applications.models import Application, State
 from applications.services import members
 from notices.models import Notice, NoticeCategory
 from notices.selectors import notice_family
-from organizations.models import ExpertAffiliation, ExpertProfile, Membership, Organization
+from organizations.models import ExpertProfile, Organization
 from organizations.selectors import LEVEL_RANK, authority_ancestor_ids, memberships_of
 
 from ..models import Assignment, Criterion, ExpertConflict, Panel, Score
 
+# The reads the services use, re-exported: conflicts(expert, application) and aggregate(totals, method) live with
+# the other reads in reviews.selectors.experts.
+from ..selectors.experts import CENT, ConflictIndex, aggregate, candidate_applications, conflicts  # noqa: F401
+
 VIEW = "applications.view_application"
 ACTIVE = (Assignment.Status.ASSIGNED, Assignment.Status.SUBMITTED)
-CENT = Decimal("0.01")
 
 
 # ------------------------------------------------------------------------------------------------ permissions
@@ -71,7 +69,7 @@ def panel_save(
     notice: Notice,
     category: str,
     name: str,
-    aggregate: str = Panel.Aggregate.MEAN,
+    aggregate: str = Panel.Aggregate.MEAN,  # noqa: F811 (the field, not the function)
     experts_per_application: int = 3,
     experts=(),
     panel: Panel | None = None,
@@ -209,75 +207,7 @@ def criteria_save(*, actor, panel: Panel, rows, request=None) -> list[Criterion]
     return list(panel.criteria.all())
 
 
-# ---------------------------------------------------------------------------------------------------- conflicts
-
-
-class ConflictIndex:
-    """Everything the conflict rules read, for some experts and some applications, in five queries."""
-
-    def __init__(self, experts, applications):
-        experts = list(experts)
-        applications = list(applications)
-        expert_ids = [e.pk for e in experts]
-        app_ids = [a.pk for a in applications]
-        self.assessors: dict[int, list[Organization]] = defaultdict(list)
-        for engagement in Engagement.objects.filter(
-            application_id__in=app_ids, status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]
-        ).select_related("assessor"):
-            self.assessors[engagement.application_id].append(engagement.assessor)
-        self.member_of: dict[int, set[int]] = defaultdict(set)
-        for user_id, org_id in Membership.objects.filter(
-            user_id__in=[e.user_id for e in experts], is_active=True
-        ).values_list("user_id", "organization_id"):
-            self.member_of[user_id].add(org_id)
-        today = timezone.localdate()
-        self.affiliations: dict[int, list[ExpertAffiliation]] = defaultdict(list)
-        for aff in ExpertAffiliation.objects.filter(expert_id__in=expert_ids).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today)
-        ):
-            if aff.start_date is None or aff.start_date <= today:
-                self.affiliations[aff.expert_id].append(aff)
-        self.declared: dict[int, dict[int, str]] = defaultdict(dict)
-        for conflict in ExpertConflict.objects.filter(expert_id__in=expert_ids):
-            self.declared[conflict.expert_id][conflict.organization_id] = conflict.reason
-
-    def reasons(self, expert: ExpertProfile, application: Application) -> list[str]:
-        parties = [("申报单位", application.applicant)] + [
-            ("评价机构", assessor) for assessor in self.assessors.get(application.pk, [])
-        ]
-        reasons = []
-        for role, org in parties:
-            if org.pk in self.member_of.get(expert.user_id, ()):
-                reasons.append(f"专家是{role}“{org.name}”的成员。")
-            for aff in self.affiliations.get(expert.pk, ()):
-                same_org = aff.organization_id is not None and aff.organization_id == org.pk
-                same_code = bool(aff.credit_code) and aff.credit_code.upper() == (org.credit_code or "").upper()
-                if same_org or same_code:
-                    reasons.append(f"专家与{role}“{org.name}”存在关联（{aff.get_relation_display()}）。")
-            declared = self.declared.get(expert.pk, {}).get(org.pk)
-            if declared is not None:
-                reasons.append(f"专家已声明回避{role}“{org.name}”：{declared}")
-        return reasons
-
-
-def conflicts(expert: ExpertProfile, application: Application) -> list[str]:
-    """Why this expert may not review this application, in Chinese (empty: no conflict)."""
-    return ConflictIndex([expert], [application]).reasons(expert, application)
-
-
 # -------------------------------------------------------------------------------------------------- assignment
-
-
-def candidate_applications(panel: Panel):
-    """Applications the panel may assign: held by its authority under review, same category and notice family."""
-    family = [n.pk for n in notice_family(panel.notice)]
-    return (
-        Application.objects.filter(
-            holder_id=panel.authority_id, state=State.UNDER_REVIEW, category=panel.category, notice_id__in=family
-        )
-        .select_related("applicant", "applicant__region")
-        .order_by("id")
-    )
 
 
 def _check_application(panel: Panel, application: Application) -> None:
@@ -553,21 +483,6 @@ def score_submit(*, actor, assignment: Assignment, values: dict, comment: str = 
         request=request,
     )
     return assignment
-
-
-def aggregate(totals, method: str) -> Decimal | None:
-    """mean; median; trimmed: drop one highest and one lowest when there are three or more (else the mean)."""
-    values = sorted(Decimal(t) for t in totals if t is not None)
-    if not values:
-        return None
-    if method == Panel.Aggregate.MEDIAN:
-        result = statistics.median(values)
-    else:
-        if method == Panel.Aggregate.TRIMMED and len(values) >= 3:
-            values = values[1:-1]
-        result = sum(values, Decimal(0)) / len(values)
-    result = Decimal(result)
-    return result.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # ------------------------------------------------------------------------------------------------ deciding
