@@ -118,7 +118,8 @@ class PublicityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         serializer = ObjectionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        entry = next((e for e in publicity.entries.all() if e.pk == data.pop("entry")), None)
+        entry_id = data.pop("entry")
+        entry = next((e for e in publicity.entries.all() if e.pk == entry_id), None)
         if entry is None:
             raise ValidationError({"entry": ["请从本公示名单中选择异议对象。"]})
         try:

@@ -1,6 +1,6 @@
 """The review chain's fact source for the eligibility engine: a department's objection (有异议) in a consultation
 is a record like an imported credit record, of the first kind of the negative-list item it names, so the matching
-NEG- rule fails with the department's reason as its source. Registered in reviews.apps.ReviewsConfig.ready()."""
+NEG- rule fails naming the department (its reason is for reviewers only: applicants see rule messages). Registered in reviews.apps.ReviewsConfig.ready()."""
 
 from django.utils import timezone
 
@@ -19,11 +19,9 @@ def consultation_objections(applications, facts: dict[int, dict]) -> None:
     rows = (
         ConsultationReply.objects.filter(application_id__in=list(by_id), opinion=ConsultationReply.Opinion.OBJECTION)
         .order_by("application_id", "replied_at", "id")
-        .values_list(
-            "application_id", "negative_item", "replied_at", "reason", "department__name", "department__domain"
-        )
+        .values_list("application_id", "negative_item", "replied_at", "department__name", "department__domain")
     )
-    for app_id, item, replied_at, reason, department, domain in rows:
+    for app_id, item, replied_at, department, domain in rows:
         item = item or DOMAIN_ITEMS.get(domain, "")
         if item not in NEGATIVE or app_id not in facts:
             continue
@@ -37,6 +35,6 @@ def consultation_objections(applications, facts: dict[int, dict]) -> None:
                 "rectified": False,
                 "category": "",
                 "level": "",
-                "source": f"{department}反馈意见：{reason}",
+                "source": f"{department}反馈有异议",  # the reason stays with reviewers: applicants read this
             }
         )

@@ -90,7 +90,8 @@ def not_in_batch(application: Application, at=None) -> list[str]:
         BatchItem.objects.filter(
             application=application,
             batch__authority_id=application.holder_id,
-            batch__state__in=[Batch.State.DRAFT, Batch.State.SUBMITTED, Batch.State.RECEIVED],
+            # Held again after a submitted batch means it came back: only a draft batch still holds it.
+            batch__state=Batch.State.DRAFT,
         )
         .select_related("batch")
         .first()

@@ -26,6 +26,15 @@ def _celery_eager(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits (公示 objections) count in the cache: each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashers(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -94,7 +94,8 @@ def test_full_round(tree, notice, depts, media_tmp):
     assert finding["outcome"] == "fail" and eco.name in finding["message"]
     with pytest.raises(ValidationError) as refused:
         recommend(app, tree.users["county"])
-    assert "发生环境污染事故" in str(refused.value) and "废水超标" in str(refused.value)
+    assert "发生环境污染事故" in str(refused.value) and f"{eco.name}反馈有异议" in str(refused.value)
+    assert "废水超标" not in finding["message"]  # the applicant reads rule messages; the reason is for reviewers
 
     # The department withdraws its objection: the fact goes, and the application may be recommended.
     reply_submit(actor=tree.users["eco"], reply=reply_of(consultation, app, eco), opinion="no_objection")

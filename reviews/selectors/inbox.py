@@ -214,6 +214,9 @@ def _event_level(event, referrals: list[Referral]) -> int | None:
     return before[-1] if before else None
 
 
+INTERNAL_VERB_PREFIXES = {"consultation", "expert", "panel", "batch"}
+
+
 def application_trail(user, application: Application, *, event_note) -> dict:
     """The application's way up the chain, level by level, as this user may read it.
 
@@ -236,6 +239,8 @@ def application_trail(user, application: Application, *, event_note) -> dict:
     levels = [Level(r, show_opinion=insider or addressed_to_applicant(r.decision)) for r in referrals]
     before, final = [], None
     for event in events:
+        if not insider and event.verb.split(".")[0] in INTERNAL_VERB_PREFIXES:
+            continue  # departments' opinions and expert work are among reviewers, not told to the applicant
         action = event.verb.removeprefix("application.")
         private = event.verb.startswith("application.") and not addressed_to_applicant(action)
         row = {

@@ -3,6 +3,7 @@ form, answer the negative list, sign, upload the required PDFs, submit; the appl
 authority. Screenshots of the edit and detail pages go to test-artifacts/screenshots."""
 
 import pytest
+from django.db.models import Q
 
 from applications.models import Application, Declaration, MaterialFile, NegativeItem, State
 from tests.application_helpers import PDF_BYTES
@@ -126,8 +127,13 @@ def test_enterprise_and_park_apply_and_submit_in_the_browser(media, live_demo, p
     base = live_demo.url
     pdf_dir = tmp_path_factory.mktemp("uploads")
     # The demo already holds a submitted application for each of these two; this test walks the path afresh.
-    Application.objects.filter(applicant__name=ENTERPRISE, category="factory").delete()
-    Application.objects.filter(applicant__name=PARK, category="park").delete()
+    from reviews.models import BatchItem
+
+    fresh = Application.objects.filter(
+        Q(applicant__name=ENTERPRISE, category="factory") | Q(applicant__name=PARK, category="park")
+    )
+    BatchItem.objects.filter(application__in=fresh).delete()  # the park went up in 太原's demo batch
+    fresh.delete()
 
     login(page, base, "enterprise")
     application = apply(
@@ -145,8 +151,11 @@ def test_enterprise_and_park_apply_and_submit_in_the_browser(media, live_demo, p
     assert "当前办理单位\n太原市小店区工业和信息化局" in summary
     assert application.holder.name == "太原市小店区工业和信息化局"
     assert "已提交，现由太原市小店区工业和信息化局审核" in page.locator(".messages").inner_text()
+    # The trail: one section per authority reached, its events folded until opened.
+    for folded in page.locator("#history details").all():
+        folded.locator("summary").first.click()
     history = page.locator("#history").inner_text()
-    assert "太原市小店区工业和信息化局" in history and "草稿 → 审核中" in history
+    assert "1. 太原市小店区工业和信息化局" in history and "草稿 → 审核中" in history
     assert page.locator("#actions").get_by_role("button", name="撤回").is_visible()
     assert page.locator(".todo").count() == 0  # nothing left to fix while under review
     screenshot(page, "application-factory-detail")

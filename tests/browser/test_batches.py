@@ -7,7 +7,9 @@ from django.contrib.auth import get_user_model
 
 from applications.models import Application, State
 from organizations.models import Organization
+from reviews.models import ConsultationReply
 from reviews.services import transition_perform
+from reviews.services.consultations import reply_submit
 from tests.application_helpers import PDF_BYTES
 from tests.browser.conftest import screenshot
 from tests.browser.test_login_dashboards import login
@@ -21,6 +23,9 @@ def recommend_in_demo() -> list[Application]:
     user = get_user_model().objects.get(username="county")
     county = Organization.objects.get(name=COUNTY)
     apps = []
+    for reply in ConsultationReply.objects.filter(consultation__authority=county, opinion="pending"):
+        member = reply.department.memberships.first().user
+        reply_submit(actor=member, reply=reply, opinion="no_objection", reason="经核查无相关记录。")
     for app in Application.objects.filter(holder=county, state=State.UNDER_REVIEW):
         apps.append(transition_perform(actor=user, application=app, action="recommend", reason="初审通过，同意推荐。"))
     assert apps, "演示数据中小店区没有待审核的申报"
@@ -32,7 +37,7 @@ def test_county_builds_and_submits_a_batch_the_city_receives(live_demo, page, tm
     base = live_demo.url
     login(page, base, "county")
     page.goto(f"{base}/reviews/batches/")
-    assert "本单位还没有推荐批次" in page.locator("main").inner_text()
+    assert "太原市小店区工业和信息化局2024年度绿色制造名单第1批推荐" in page.locator("main").inner_text()  # the demo's
     page.get_by_role("link", name="新建推荐批次").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_label(apps[0].applicant.name).is_checked()

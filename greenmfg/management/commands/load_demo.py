@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from greenmfg.demo_applications import build_demo_applications
+from greenmfg.demo_chain import build_demo_chain
 from greenmfg.demo_notices import build_demo_notices
 from notices.models import Notice
 from organizations.credit_code import make_credit_code
@@ -126,6 +127,12 @@ USERS = {  # username -> (org key, full name)
     "ent-yz1": ("ent-yz1", "迎泽食品申报专员"),
     "ent-qx1": ("ent-qx1", "老陈醋酿造申报专员"),
     "ent-qx2": ("ent-qx2", "焦化新材料申报专员"),
+    "pingcheng": ("pingcheng", "平城区工信局经办人"),
+    "yungang": ("yungang", "云冈区工信局经办人"),
+    "ent-pc1": ("ent-pc1", "平城汽车零部件申报专员"),
+    "ent-pc2": ("ent-pc2", "云冈新能源申报专员"),
+    "ent-yg1": ("ent-yg1", "同煤机械申报专员"),
+    "ent-zone1": ("ent-zone1", "综改区光电申报专员"),
 }
 
 
@@ -227,4 +234,5 @@ class Command(BaseCommand):
         open_notices = {n.issuer_id: n for n in Notice.objects.filter(status=Notice.Status.PUBLISHED, year=2024)}
         users = {username: get_user_model().objects.get(username=username) for username in USERS}
         self.created += build_demo_applications(self.orgs, users, open_notices)
+        self.created += build_demo_chain(self.orgs, users, open_notices)
         return self.created
