@@ -6,19 +6,16 @@ no row is ever half done.
 """
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import State
-from applications.selectors import applications_visible_to
-from applications.views import refusal
 from notices.models import Category
 
 from .selectors import inbox as inbox_selectors
-from .services import TransitionConflict, transition_perform
+from .services.bulk import bulk_perform
 from .workflow import BY_ACTION
 
 PAGE_SIZE = 25
@@ -115,49 +112,6 @@ def _selection(request) -> list[int]:
         if pk not in ids:
             ids.append(pk)
     return ids
-
-
-def bulk_perform(
-    *, actor, authority, ids: list[int], versions: dict[int, int | None], action: str, reason: str, request=None
-) -> list[dict]:
-    """Each selected application through transition_perform on its own (its own transaction): per row, done or
-    refused with the Chinese reason. An application outside the acting authority's inbox is refused, not revealed."""
-    visible = {a.pk: a for a in applications_visible_to(actor).filter(pk__in=ids).select_related("applicant", "holder")}
-    label = BY_ACTION[action].label
-    results = []
-    for pk in ids:
-        application = visible.get(pk)
-        if application is None:
-            results.append({"pk": pk, "name": f"申报 #{pk}", "ok": False, "message": "不在本单位待办中，未处理。"})
-            continue
-        row = {"pk": pk, "name": application.applicant.name, "category": application.get_category_display()}
-        if application.holder_id != authority.pk:
-            row.update(
-                ok=False,
-                message=f"该申报已被他人处理，当前为“{application.get_state_display()}”，"
-                f"由{application.holder.name}办理；未作改动。",
-            )
-            results.append(row)
-            continue
-        try:
-            done = transition_perform(
-                actor=actor,
-                application=application,
-                action=action,
-                reason=reason,
-                expected_version=versions.get(pk),
-                request=request,
-            )
-        except TransitionConflict as exc:
-            row.update(ok=False, message=refusal(exc))
-        except ValidationError as exc:
-            row.update(ok=False, message=f"未能{label}：{refusal(exc)}")
-        except PermissionDenied as exc:
-            row.update(ok=False, message=refusal(exc))
-        else:
-            row.update(ok=True, message=f"已{label}，当前状态为“{done.get_state_display()}”。", state=done.state)
-        results.append(row)
-    return results
 
 
 @require_POST

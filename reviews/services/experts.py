@@ -485,40 +485,4 @@ def score_submit(*, actor, assignment: Assignment, values: dict, comment: str = 
     return assignment
 
 
-# ------------------------------------------------------------------------------------------------ deciding
-
-
-def ranking_decide(*, actor, panel: Panel, application_ids, action: str, opinion: str, request=None):
-    """Recommend or not recommend several applications of the ranking through the workflow's one entry point.
-    Each is its own transaction: returns (done applications, [(application, Chinese reason)])."""
-    from .transitions import transition_perform
-
-    _require_panel_member(actor, panel)
-    if action not in ("recommend", "not_recommend"):
-        raise ValidationError({"action": ["请选择“推荐”或“不予推荐”。"]})
-    if not (opinion or "").strip():
-        raise ValidationError({"opinion": ["请填写意见。"]})
-    family = [n.pk for n in notice_family(panel.notice)]
-    chosen = list(
-        Application.objects.filter(
-            pk__in=list(application_ids),
-            category=panel.category,
-            notice_id__in=family,
-            referrals__authority=panel.authority,
-        )
-        .distinct()
-        .select_related("applicant")
-        .order_by("id")
-    )
-    if not chosen:
-        raise ValidationError({"applications": ["请勾选要决定的申报。"]})
-    done, refused = [], []
-    for application in chosen:
-        try:
-            done.append(
-                transition_perform(actor=actor, application=application, action=action, reason=opinion, request=request)
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            refused.append((application, message))
-    return done, refused
+from .bulk import ranking_decide  # noqa: E402,F401 (kept importable from here)
