@@ -13,6 +13,13 @@ def client_ip(request) -> str | None:
     return (forwarded.split(",")[0].strip() or None) if forwarded else request.META.get("REMOTE_ADDR") or None
 
 
+SHORT = 64
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= SHORT else value[: SHORT - 1] + "…"
+
+
 def audit_record(
     *,
     actor,
@@ -25,6 +32,14 @@ def audit_record(
     request=None,
     ip: str | None = None,
 ) -> AuditEvent:
+    # before/after are short state columns; a longer value keeps its whole text in the reason.
+    details = []
+    for label, value in (("变更前", before), ("变更后", after)):
+        if len(value) > SHORT:
+            details.append(f"{label}：{value}")
+    if details:
+        before, after = _short(before), _short(after)
+        reason = "\n".join([reason, *details]) if reason else "\n".join(details)
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         organization=organization,

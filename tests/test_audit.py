@@ -242,3 +242,13 @@ def test_notification_with_email_sends_to_users_with_addresses(tree, django_capt
     assert Notification.objects.filter(title="请补正材料").count() == 2
     assert [m.to for m in mail.outbox] == [[tree.users["ent"].email]]
     assert OutboundEmail.objects.get().status == OutboundEmail.Status.SENT
+
+
+def test_a_long_before_or_after_keeps_its_whole_text_in_the_reason(db):
+    from activity.services import audit_record
+
+    long_after = "；".join(f"评分项{i}×10/100" for i in range(12))
+    event = audit_record(actor=None, verb="panel.criteria_save", before="短", after=long_after, reason="调整评分表")
+    event.refresh_from_db()
+    assert len(event.after) == 64 and event.after.endswith("…") and event.before == "短"
+    assert event.reason == f"调整评分表\n变更后：{long_after}"

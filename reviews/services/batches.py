@@ -166,7 +166,7 @@ def batch_create(
     if notice.status == Notice.Status.DRAFT:
         raise ValidationError({"notice": ["通知尚未发布，不能据此报送。"]})
     # The authority row serializes numbering: max + 1 per (authority, year), no gaps.
-    authority = Organization.objects.select_for_update().select_related("parent").get(pk=authority.pk)
+    authority = Organization.objects.select_for_update(of=("self",)).select_related("parent").get(pk=authority.pk)
     ordered = _checked_applications(authority, notice, applications)
     number = (Batch.objects.filter(authority=authority, year=notice.year).aggregate(n=Max("number"))["n"] or 0) + 1
     title = (title or "").strip() or f"{authority.name}{notice.year}年度绿色制造名单第{number}批推荐"

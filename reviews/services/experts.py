@@ -275,7 +275,7 @@ def assignments_auto(*, actor, panel: Panel, request=None) -> list[dict]:
     _require_panel_member(actor, panel)
     if not panel.criteria.exists():
         raise ValidationError("请先设置评分表，再分配评审专家。")
-    panel = Panel.objects.select_for_update().get(pk=panel.pk)
+    panel = Panel.objects.select_for_update(of=("self",)).get(pk=panel.pk)
     experts = list(panel.experts.filter(is_active=True).select_related("user").order_by("id"))
     applications = list(candidate_applications(panel))
     index = ConflictIndex(experts, applications)
@@ -333,7 +333,7 @@ def _revoke_view(assignment: Assignment) -> None:
 def assignment_remove(*, actor, assignment: Assignment, request=None) -> None:
     _require_panel_member(actor, assignment.panel)
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("expert__user", "panel__authority", "application__applicant")
         .get(pk=assignment.pk)
     )
@@ -365,7 +365,7 @@ def assignment_remove(*, actor, assignment: Assignment, request=None) -> None:
 def assignment_decline(*, actor, assignment: Assignment, reason: str, conflict: bool = False, request=None):
     _require_expert(actor, assignment)
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("expert__user", "panel__authority", "application__applicant")
         .get(pk=assignment.pk)
     )
@@ -431,7 +431,7 @@ def score_submit(*, actor, assignment: Assignment, values: dict, comment: str = 
     the scores while the application is still under review at the panel's authority."""
     _require_expert(actor, assignment)
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("panel__authority", "application", "expert")
         .get(pk=assignment.pk)
     )

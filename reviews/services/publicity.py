@@ -174,7 +174,7 @@ def publicity_create(
 
 
 def _locked(publicity: Publicity) -> Publicity:
-    return Publicity.objects.select_for_update().select_related("authority", "notice").get(pk=publicity.pk)
+    return Publicity.objects.select_for_update(of=("self",)).select_related("authority", "notice").get(pk=publicity.pk)
 
 
 @transaction.atomic
@@ -353,7 +353,7 @@ def objection_submit(
 def objection_handle(*, actor, objection: Objection, status: str, response: str, request=None) -> Objection:
     """Decide an objection (upheld / dismissed) with a response, before the 公示 is finalized."""
     current = (
-        Objection.objects.select_for_update()
+        Objection.objects.select_for_update(of=("self",))
         .select_related("publicity__authority", "entry__application__applicant")
         .get(pk=objection.pk)
     )
