@@ -79,7 +79,10 @@ def _authority_inbox(user, org: Organization) -> dict:
         "publicities": list(
             Publicity.objects.filter(authority=org)
             .exclude(state=Publicity.State.FINALIZED)
-            .annotate(n=Count("entries"), open_objections=Count("objections", filter=Q(objections__status="open")))
+            .annotate(
+                n=Count("entries", distinct=True),
+                open_objections=Count("objections", filter=Q(objections__status="open"), distinct=True),
+            )
             .order_by("-starts_on", "-id")[:LIST_SIZE]
         ),
     }

@@ -1,5 +1,7 @@
 """The demo holds the review chain's work at every level, so each demo login has something real waiting."""
 
+import re
+
 from applications.models import Application, State
 from listings.models import Listing
 from reviews.models import Assignment, Batch, ConsultationReply, Objection, Publicity
@@ -43,3 +45,12 @@ def test_every_level_has_work_waiting(client, demo):
     assert "2024年度绿色制造名单公示（第二批）" in ministry
     public = client.get(f"/publicity/{current.pk}/").content.decode()
     assert "大同平城汽车零部件有限公司" in public and "大同同煤机械制造有限公司" in public
+
+
+def test_the_ministry_dashboard_counts_each_objection_once(client, demo):
+    html = dashboard(client, "ministry", demo.password)
+    row = html[html.index("2024年度绿色制造名单公示（第二批）") :]
+    row = row[: row.index("</tr>")]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row + "</tr>")]
+    assert cells[-3:] == ["2", "1", "公示中"]  # two entries, one open objection
+    assert "已推荐待公示" in html and "未报送的推荐批次" not in html
