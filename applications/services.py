@@ -4,8 +4,6 @@ State changes (submit, withdraw, return, ...) are not here: they go through the 
 reviews.services.transition_perform, which reads the table in reviews/workflow.py.
 """
 
-import hashlib
-import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +12,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from activity.services import audit_record, notification_send
-from greenmfg.uploads import CONTENT_TYPES, check_upload
+from greenmfg.uploads import CONTENT_TYPES, check_upload, store_upload
 from notices.models import Notice, NoticeCategory, RequiredMaterial
 from organizations.models import Organization
 from organizations.selectors import memberships_of
@@ -229,22 +227,9 @@ def commitment_sign(*, actor, application: Application, signer: str, request=Non
     return application
 
 
-def _store(upload, kind_of_file: str) -> tuple[str, str]:
-    """Stream the upload to storage under a random name, hashing as it goes; returns (name, sha256)."""
-    from django.core.files.storage import default_storage
-
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    now = timezone.now()
-    name = default_storage.save(f"applications/{now:%Y/%m}/{uuid.uuid4().hex}.{kind_of_file}", upload)
-    return name, digest.hexdigest()
-
-
 def _add_version(*, actor, application, kind, upload, accepted, max_bytes, material=None, organization=None):
     detected = check_upload(upload, accepted=accepted, max_bytes=max_bytes)
-    name, sha = _store(upload, detected)
+    name, sha = store_upload(upload, folder="applications", kind=detected)
     try:
         with transaction.atomic():
             latest = (

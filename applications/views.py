@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from greenmfg.errors import refusal
 from notices.models import Deadline, Notice, NoticeCategory
 from notices.selectors import deadlines_for_notices, open_notices_for
 
@@ -32,12 +33,6 @@ from .forms import (
 from .models import Application, Engagement
 
 PAGE_SIZE = 20
-
-
-def refusal(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "您无权办理此事项。"
 
 
 def applicant_org(request):

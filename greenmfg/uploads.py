@@ -56,3 +56,20 @@ def check_upload(upload, *, accepted: list[str], max_bytes: int) -> str:
     if kind not in accepted:
         raise ValidationError(f"文件“{upload.name}”的实际内容是{TYPE_LABELS[kind]}，此处只接受{allowed}。")
     return kind
+
+
+def store_upload(upload, *, folder: str, kind: str) -> tuple[str, str]:
+    """Stream a checked upload to storage under a random name in folder/YYYY/MM/, hashing as it goes.
+    Returns (stored name, sha256 hex)."""
+    import hashlib
+    import uuid
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = default_storage.save(f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{kind}", upload)
+    return name, digest.hexdigest()

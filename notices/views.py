@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from greenmfg.errors import refusal
 from organizations.models import Organization
 
 from . import selectors, services
@@ -33,12 +34,6 @@ def ordered_categories(notice: Notice) -> list:
     """The notice's categories in the order of the catalogue (绿色工厂 first), whatever order they were opened in."""
     order = {code: i for i, code in enumerate(Category.values)}
     return sorted(notice.categories.all(), key=lambda c: order.get(c.category, len(order)))
-
-
-def refusal(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "您无权办理此事项。"
 
 
 def notice_list(request):

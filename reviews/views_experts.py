@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import Application
+from greenmfg.errors import refusal
 from notices.models import Category, Notice
 from organizations.models import ExpertProfile
 from organizations.selectors import authority_ancestor_ids
@@ -25,12 +26,6 @@ from .services import experts as services
 
 PAGE_SIZE = 25
 BLANK_CRITERIA = 3
-
-
-def refusal(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "您无权办理此事项。"
 
 
 # ----------------------------------------------------------------------------------------------------- forms

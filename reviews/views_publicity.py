@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from activity.services import client_ip
 from applications.forms import apply_service_errors
 from applications.models import Application, State
+from greenmfg.errors import refusal
 from notices.models import Notice
 from notices.selectors import notice_family
 from organizations.models import Organization
@@ -29,12 +30,6 @@ from .services import publicity as svc
 
 PAGE_SIZE = 25
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def refusal(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "您无权办理此事项。"
 
 
 # ------------------------------------------------------------------------------------------------------ forms

@@ -6,8 +6,6 @@ Every application moves through the one workflow entry point (transition_perform
 on its version, so two people submitting or receiving at once cannot both win.
 """
 
-import hashlib
-import uuid
 from collections import Counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +17,7 @@ from django.utils import timezone
 from activity.services import audit_record, notification_send
 from applications.models import Application, State
 from applications.services import members
-from greenmfg.uploads import check_upload
+from greenmfg.uploads import check_upload, store_upload
 from notices.models import Deadline, Notice
 from notices.services import deadline_enforce
 from organizations.models import Membership, Organization
@@ -233,17 +231,13 @@ def batch_scan_upload(*, actor, batch: Batch, upload, request=None) -> Batch:
     _require(actor, batch.authority, None, "上传盖章扫描件")
     _require_draft(batch, "上传扫描件")
     kind = check_upload(upload, accepted=SCAN_TYPES, max_bytes=SCAN_MAX_BYTES)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    name = default_storage.save(f"batches/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{kind}", upload)
+    name, sha = store_upload(upload, folder="batches", kind=kind)
     try:
         _bump(
             batch,
             scan=name,
             scan_name=(upload.name or f"扫描件.{kind}")[:255],
-            scan_sha256=digest.hexdigest(),
+            scan_sha256=sha,
             scan_uploaded_at=timezone.now(),
             scan_uploaded_by=actor,
         )

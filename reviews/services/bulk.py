@@ -5,17 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from applications.models import Application
 from applications.selectors import applications_visible_to
+from greenmfg.errors import refusal
 from notices.selectors import notice_family
 
 from ..models import Panel
 from ..workflow import BY_ACTION
 from .transitions import TransitionConflict, transition_perform
-
-
-def refusal(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "您无权办理此事项。"
 
 
 def bulk_perform(

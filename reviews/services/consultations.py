@@ -5,9 +5,6 @@ eligibility engine (reviews/facts.py); the recommend guard waits for every reply
 Audit events target the application (so its trail shows them), with the consultation's id in `after` for sends.
 """
 
-import hashlib
-import uuid
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +12,7 @@ from django.utils import timezone
 from activity.services import audit_record, notification_send
 from applications.models import Application, NegativeItem, State
 from applications.services import facts_changed, grant_view, is_member, members
-from greenmfg.uploads import check_upload
+from greenmfg.uploads import check_upload, store_upload
 from organizations.models import Organization
 
 from ..models import Consultation, ConsultationReply, Referral
@@ -149,17 +146,6 @@ def consultation_send(
     return consultation
 
 
-def _store_proof(upload, kind_of_file: str) -> tuple[str, str]:
-    from django.core.files.storage import default_storage
-
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    name = default_storage.save(f"consultations/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{kind_of_file}", upload)
-    return name, digest.hexdigest()
-
-
 @transaction.atomic
 def reply_submit(
     *,
@@ -212,7 +198,7 @@ def reply_submit(
     fields = ["opinion", "reason", "negative_item", "replied_by", "replied_at"]
     stored = None
     if detected is not None:
-        stored, sha = _store_proof(proof, detected)
+        stored, sha = store_upload(proof, folder="consultations", kind=detected)
         reply.proof.name, reply.proof_name, reply.proof_sha256 = stored, proof.name[:255], sha
         fields += ["proof", "proof_name", "proof_sha256"]
     try:
