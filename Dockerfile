@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/opt/venv
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends fonts-noto-cjk fonts-arphic-ukai poppler-utils \
-      libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 \
+      libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libreoffice-calc-nogui \
  && rm -rf /var/lib/apt/lists/* \
  && pip install --no-cache-dir uv
 WORKDIR /app

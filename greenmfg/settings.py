@@ -156,6 +156,10 @@ if EMBEDDED:
 
 # Media is never served publicly: downloads go through permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Rendered documents: a directory where a customer drops licensed fonts (仿宋_GB2312, 方正小标宋简体), which then win
+# over the free fallbacks; and a work directory for the generated fontconfig file and its cache.
+LICENSED_FONTS_DIR = Path(os.environ.get("LICENSED_FONTS_DIR", BASE_DIR / "var" / "fonts"))
+DOCUMENTS_WORK_DIR = Path(os.environ.get("DOCUMENTS_WORK_DIR", BASE_DIR / "var" / "documents"))
 MEDIA_STORAGE_BACKEND = os.environ.get("MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
 MEDIA_STORAGE_OPTIONS = json.loads(os.environ.get("MEDIA_STORAGE_OPTIONS", "{}") or "{}")
 if MEDIA_STORAGE_BACKEND.endswith("FileSystemStorage"):
