@@ -16,6 +16,9 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 VERB_LABELS = {
+    "document.request": "申请生成文书",
+    "document.fail": "文书生成失败",
+    "letter_template.update": "修改公文模板",
     "organization.create": "创建组织机构",
     "organization.update": "修改组织机构",
     "membership.add": "添加成员",

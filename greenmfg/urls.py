@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from activity import views as activity_views
 from activity.api import NotificationViewSet
 from applications.api import EngagementViewSet
+from documents.api import DocumentViewSet
 from notices.api import NoticeViewSet
 from organizations.api import OrganizationViewSet, me
 from reviews.api import ApplicationFlowViewSet
@@ -22,6 +23,7 @@ router.register("notifications", NotificationViewSet, basename="api-notification
 router.register("notices", NoticeViewSet, basename="api-notice")
 router.register("applications", ApplicationFlowViewSet, basename="api-application")
 router.register("engagements", EngagementViewSet, basename="api-engagement")
+router.register("documents", DocumentViewSet, basename="api-document")
 register_review_routes(router)
 
 api_v1 = [
@@ -51,6 +53,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls_review")),
     path("publicity/", include("reviews.urls_public")),
     path("eligibility/", include("eligibility.urls")),
+    path("documents/", include("documents.urls")),
     path("notifications/", activity_views.notification_list, name="notification-list"),
     path("notifications/read/", activity_views.notification_read, name="notification-read"),
     path("activity/", activity_views.audit_list, name="audit-list"),

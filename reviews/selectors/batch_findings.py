@@ -14,7 +14,8 @@ from notices.services import format_moment
 from ..models import Batch, BatchItem
 
 SENT_STATES = (Batch.State.SUBMITTED, Batch.State.RECEIVED)
-DOCUMENTS_PENDING = "推荐汇总表和推荐文尚未生成：文书生成功能上线后在此生成。"
+DOCUMENTS_PENDING = "尚未生成推荐汇总表和推荐文：请在本页“文书”一栏生成，打印并签字盖章后上传扫描件。"
+BATCH_DOCUMENTS = {"batch_summary": "推荐汇总表", "batch_letter_pdf": "推荐文"}
 ERROR, WARNING, INFO = "error", "warning", "info"
 LEVEL_LABELS = {ERROR: "须处理", WARNING: "请注意", INFO: "提示"}
 
@@ -158,9 +159,39 @@ def batch_findings(batch: Batch, at=None) -> list[Finding]:
                 )
             else:
                 findings.append(Finding(INFO, "DEADLINE", f"报送截止时间：{due}。"))
-    findings.append(Finding(INFO, "DOCUMENTS", DOCUMENTS_PENDING))
+    findings.append(_documents_finding(batch, draft))
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     return sorted(findings, key=lambda f: order[f.level])
+
+
+def _documents_finding(batch: Batch, draft: bool) -> Finding:
+    """Whether the summary table and the letter were rendered, and whether the batch changed since."""
+    # documents serves every app; imported late so that reviews loads without it
+    from documents.kinds import KINDS
+    from documents.selectors import latest_done
+    from documents.services import input_hash
+
+    done = latest_done(owner=batch, kinds=list(BATCH_DOCUMENTS))
+    missing = [label for kind, label in BATCH_DOCUMENTS.items() if kind not in done]
+    level = WARNING if draft else INFO
+    if len(missing) == len(BATCH_DOCUMENTS):
+        return Finding(level, "DOCUMENTS", DOCUMENTS_PENDING)
+    if missing:
+        return Finding(level, "DOCUMENTS", f"尚未生成{'、'.join(missing)}：请在本页“文书”一栏生成。")
+    if draft:
+        changed = [
+            BATCH_DOCUMENTS[code]
+            for code, doc in done.items()
+            if input_hash(KINDS[code], KINDS[code].builder()(batch, batch.authority)) != doc.input_hash
+        ]
+        if changed:
+            return Finding(
+                WARNING,
+                "DOCUMENTS",
+                f"{'、'.join(changed)}生成后内容又有变动，请重新生成，以免打印盖章的文书与报送内容不一致。",
+            )
+    stamp = max(doc.finished_at for doc in done.values())
+    return Finding(INFO, "DOCUMENTS", f"推荐汇总表和推荐文已生成（{format_moment(stamp)}）。")
 
 
 def batch_deadline(batch: Batch):
