@@ -332,7 +332,9 @@ def quota(facts, params):
     evidence = dict(q)
     if q["used"] > q["limit"]:
         return Outcome(
-            FAIL, f"{q['authority']}该类别名额{q['limit']}个，含本申报已有{q['used']}家在推荐流程中，超出名额。", evidence
+            FAIL,
+            f"{q['authority']}该类别名额{q['limit']}个，含本申报已有{q['used']}家在推荐流程中，超出名额。",
+            evidence,
         )
     return Outcome(PASS, f"{q['authority']}该类别名额{q['limit']}个，含本申报共{q['used']}家。", evidence)
 

@@ -15,7 +15,6 @@ from tests.factories import PASSWORD
 NOT_FOUND = {"detail": "未找到该申报，或您无权查看。"}
 
 
-
 @pytest.fixture
 def root(django_user_model):
     return django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")

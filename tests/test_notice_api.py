@@ -22,7 +22,6 @@ COUNTY_DUE = sh(2024, 5, 17, 23, 59, 59)
 APPLICANT_DUE = sh(2024, 5, 10, 17, 0, 0)
 
 
-
 @pytest.fixture
 def api():
     return APIClient()

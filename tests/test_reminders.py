@@ -25,7 +25,6 @@ APPLICANT_DUE = sh(2024, 5, 10, 17, 0, 0)  # applicants → their county, set by
 EXTENDED_DUE = sh(2024, 5, 20, 18, 0, 0)
 
 
-
 @pytest.fixture
 def chain(tree, django_user_model):
     """Ministry → province → 太原 notices, published; 大同 did not forward. A second county (迎泽) under 太原."""
