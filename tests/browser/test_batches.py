@@ -2,6 +2,9 @@
 list of recommended ones, reads the findings (scan missing, documents not yet generated), uploads the stamped scan
 and submits it to 太原市, which finds it under 收到的批次 and receives it."""
 
+import io
+
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -45,9 +48,26 @@ def test_county_builds_and_submits_a_batch_the_city_receives(live_demo, page, tm
     page.get_by_role("button", name="新建批次").click()
     page.wait_for_load_state("networkidle")
     main = page.locator("main").inner_text()
-    assert "推荐汇总表和推荐文尚未生成" in main and "尚未上传推荐文和推荐汇总表签字盖章后的扫描件" in main
+    assert "尚未生成推荐汇总表和推荐文" in main and "尚未上传推荐文和推荐汇总表签字盖章后的扫描件" in main
     assert page.get_by_role("button", name="报送至太原市工业和信息化局").is_disabled()
     screenshot(page, "batch-draft")
+
+    # The summary table and the letter: rendered in the background, the row polls itself until the link appears.
+    for kind in ("batch_summary", "batch_letter_pdf"):
+        row = page.locator(f"tr[data-kind='{kind}']")
+        row.get_by_role("button", name="生成").click()
+        row = page.locator(f"tr[data-kind='{kind}']")
+        row.locator("a[download]").wait_for(timeout=30000)
+    with page.expect_download() as download:
+        page.locator("tr[data-kind='batch_summary'] a[download]").click()
+    assert download.value.suggested_filename.endswith("推荐汇总表.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
+    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
+    assert "县级工业和信息化主管部门推荐汇总表" in cells and apps[0].applicant.name in cells
+    assert f"推荐单位：{COUNTY}" in cells
+    screenshot(page, "batch-documents")
+    page.reload()
+    assert "推荐汇总表和推荐文已生成" in page.locator("main").inner_text()
 
     scan = tmp_path / "推荐文（盖章）.pdf"
     scan.write_bytes(PDF_BYTES)

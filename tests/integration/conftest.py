@@ -37,6 +37,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     queue = f"greenmfg-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     mail_dir = tmp_path_factory.mktemp("mail")
+    media_dir = tmp_path_factory.mktemp("worker-media")
     db = settings.DATABASES["default"]
     with django_db_blocker.unblock():
         test_db_name = connection.settings_dict["NAME"]
@@ -48,6 +49,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(mail_dir),
             "CONN_MAX_AGE": "0",
+            "MEDIA_ROOT": str(media_dir),
         }
     )
     log = open(mail_dir.parent / f"{queue}.log", "w")  # noqa: SIM115
@@ -86,7 +88,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     else:
         proc.terminate()
         raise RuntimeError("celery worker did not answer within 60 s")
-    yield {"queue": queue, "mail_dir": mail_dir, "log": Path(log.name)}
+    yield {"queue": queue, "mail_dir": mail_dir, "media_dir": media_dir, "log": Path(log.name)}
     proc.terminate()
     try:
         proc.wait(timeout=20)
