@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "eligibility",
     "reviews",
     "listings",
+    "stats",
     "documents",
     "activity",
 ]

@@ -10,10 +10,13 @@ from activity import views as activity_views
 from activity.api import NotificationViewSet
 from applications.api import EngagementViewSet
 from documents.api import DocumentViewSet
+from listings.api_routes import register as register_listing_routes
 from notices.api import NoticeViewSet
 from organizations.api import OrganizationViewSet, me
+from organizations.api_routes import register as register_registry_routes
 from reviews.api import ApplicationFlowViewSet
 from reviews.api_routes import register as register_review_routes
+from stats.api_routes import register as register_stats_routes
 
 from . import views
 
@@ -25,6 +28,9 @@ router.register("applications", ApplicationFlowViewSet, basename="api-applicatio
 router.register("engagements", EngagementViewSet, basename="api-engagement")
 router.register("documents", DocumentViewSet, basename="api-document")
 register_review_routes(router)
+register_stats_routes(router)  # before the registry: assessors/pass-rates/ must not be read as an assessor's id
+register_registry_routes(router)
+register_listing_routes(router)
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -54,6 +60,11 @@ urlpatterns = [
     path("publicity/", include("reviews.urls_public")),
     path("eligibility/", include("eligibility.urls")),
     path("documents/", include("documents.urls")),
+    path("lists/", include("listings.urls_public")),
+    path("listings/", include("listings.urls")),
+    path("dynamic/", include("listings.urls_dynamic")),
+    path("assessors/", include("organizations.urls_registry")),
+    path("stats/", include("stats.urls")),
     path("notifications/", activity_views.notification_list, name="notification-list"),
     path("notifications/read/", activity_views.notification_read, name="notification-read"),
     path("activity/", activity_views.audit_list, name="audit-list"),

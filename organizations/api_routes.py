@@ -1,0 +1,8 @@
+"""This app's viewsets on the /api/v1/ router: (prefix, viewset, basename) in ROUTES."""
+
+ROUTES: list = []
+
+
+def register(router) -> None:
+    for prefix, viewset, basename in ROUTES:
+        router.register(prefix, viewset, basename=basename)
