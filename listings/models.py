@@ -134,6 +134,10 @@ class DynamicRound(models.Model):
     year = models.PositiveSmallIntegerField("数据年度", help_text="表中指标所属年度，如2025年数据于2026年填报")
     title = models.CharField("名称", max_length=200)
     due_at = models.DateTimeField("填报截止时间")
+    extended_until = models.DateTimeField(
+        "延期至", null=True, blank=True, help_text="延期后仍可提交，但在原截止时间之后提交的标记为逾期提交"
+    )
+    extension_reason = models.TextField("延期理由", blank=True)
     note = models.TextField("填报要求", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -145,6 +149,34 @@ class DynamicRound(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def effective_due_at(self):
+        """The moment after which nothing may be submitted: the extension if one was granted, else the due date."""
+        return self.extended_until or self.due_at
+
+
+class DynamicReminder(models.Model):
+    """One deadline reminder sent to a listed unit for a round; the unique constraint keeps a second run from
+    sending it again (a round is not a notice deadline, so notices.Reminder cannot hold it)."""
+
+    round = models.ForeignKey(DynamicRound, on_delete=models.CASCADE, related_name="reminders")
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    days_before = models.PositiveSmallIntegerField("提前天数")
+    due_at = models.DateTimeField("提醒时的截止时间")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = verbose_name_plural = "动态管理填报提醒"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "organization", "days_before", "due_at"], name="dynamic_reminder_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.days_before}天提醒"
 
 
 class DynamicReport(models.Model):
