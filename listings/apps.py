@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ListingsConfig(AppConfig):
     name = "listings"
     verbose_name = "名单管理"
+
+    def ready(self):
+        from eligibility.facts import register
+
+        from .facts import listing_records
+
+        register(listing_records)
