@@ -53,6 +53,7 @@ class Listing(models.Model):
         related_name="+",
     )
     source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.REVIEW)
+    reference = models.CharField("批次/文号", max_length=128, blank=True, help_text="公布名单的批次或文件文号")
     import_batch = models.ForeignKey(
         "ListingImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="listings"
     )
@@ -114,6 +115,9 @@ class ListingImport(models.Model):
     rows_loaded = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField("重复（已存在）", default=0)
     errors = models.JSONField("行错误", default=list, blank=True)
+    created_organizations = models.ManyToManyField(
+        "organizations.Organization", verbose_name="导入时新建的单位", blank=True, related_name="+"
+    )
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     imported_at = models.DateTimeField(auto_now_add=True)
 
