@@ -195,3 +195,28 @@ class ExpertAffiliation(models.Model):
 
     def __str__(self):
         return f"{self.expert} – {self.name}（{self.get_relation_display()}）"
+
+
+# The third-party assessor registry (备案, annual work reports, blacklist) lives in its own module.
+from .registry_models import (  # noqa: E402
+    AnnualReportCall,
+    AssessorAnnualReport,
+    AssessorBlacklist,
+    AssessorFiling,
+    AssessorFilingProof,
+)
+
+__all__ = [
+    "Region",
+    "Organization",
+    "OrganizationUserObjectPermission",
+    "OrganizationGroupObjectPermission",
+    "Membership",
+    "ExpertProfile",
+    "ExpertAffiliation",
+    "AnnualReportCall",
+    "AssessorAnnualReport",
+    "AssessorBlacklist",
+    "AssessorFiling",
+    "AssessorFilingProof",
+]
