@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activity.services import audit_record
-from applications.models import Application
+from applications.models import Application, State
 from notices.models import Notice
 from notices.selectors import notice_family
 from organizations.models import Membership, Organization
@@ -18,6 +18,8 @@ from .models import Listing, ListingRename
 from .selectors import deciding_authorities, listing_in_jurisdiction
 
 DECIDING_ROLES = (Membership.Role.APPROVER, Membership.Role.ADMIN)
+OPEN_STATES = (State.DRAFT, State.RETURNED, State.UNDER_REVIEW, State.RECOMMENDED)
+REEVALUATE_CHUNK = 500
 
 
 def root_notice(notice: Notice) -> Notice:
@@ -88,6 +90,30 @@ def listing_create(
     return listing
 
 
+def open_application_ids(codes) -> list[int]:
+    """Applications still in the flow whose applicant or park member holds one of the codes (2 queries)."""
+    codes = set(codes) - {""}
+    if not codes:
+        return []
+    live = Application.objects.filter(state__in=OPEN_STATES)
+    ids = set(live.filter(applicant__credit_code__in=codes).values_list("pk", flat=True))
+    for pk, members in live.filter(category="park", data__has_key="member_credit_codes").values_list(
+        "pk", "data__member_credit_codes"
+    ):
+        if isinstance(members, str) and codes.intersection(c.strip().upper() for c in members.splitlines()):
+            ids.add(pk)
+    return sorted(ids)
+
+
+def reevaluate_units(codes) -> None:
+    """The rule engine judges the units' open applications again: their list facts changed (after commit)."""
+    from eligibility.tasks import evaluate_applications
+
+    ids = open_application_ids(codes)
+    for start in range(0, len(ids), REEVALUATE_CHUNK):
+        evaluate_applications.delay(ids[start : start + REEVALUATE_CHUNK])
+
+
 def _locked(listing: Listing) -> Listing:
     return Listing.objects.select_for_update(of=("self",)).select_related("organization").get(pk=listing.pk)
 
@@ -129,6 +155,8 @@ def listing_remove(
         reason=reason,
         request=request,
     )
+    code = listing.organization.credit_code
+    transaction.on_commit(lambda: reevaluate_units([code]))
     return listing
 
 
