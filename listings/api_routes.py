@@ -1,6 +1,10 @@
 """This app's viewsets on the /api/v1/ router: (prefix, viewset, basename) in ROUTES."""
 
-ROUTES: list = []
+from .api import ListingViewSet
+
+ROUTES: list = [
+    ("listings", ListingViewSet, "api-listing"),
+]
 
 
 def register(router) -> None:

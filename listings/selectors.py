@@ -8,14 +8,13 @@ from organizations.selectors import authority_subtree_ids, memberships_of
 
 from .models import Listing, ListingImport, ListingRename
 
-RELATED = ("organization__region", "authority", "removal_authority", "notice", "import_batch")
+RELATED = ("organization__region__parent__parent", "authority", "removal_authority", "notice", "import_batch")
+PUBLIC_RELATED = ("organization__region__parent__parent", "authority", "notice")
 
 
 def listings_public() -> QuerySet[Listing]:
     """The lists in effect, as anyone may read them (removed units are not shown)."""
-    return Listing.objects.filter(status=Listing.Status.ACTIVE).select_related(
-        "organization__region", "authority", "notice"
-    )
+    return Listing.objects.filter(status=Listing.Status.ACTIVE).select_related(*PUBLIC_RELATED)
 
 
 def jurisdiction_q(authorities) -> Q:
@@ -157,3 +156,22 @@ def imports_visible_to(user) -> QuerySet[ListingImport]:
 
 def import_for(user, pk) -> ListingImport:
     return get_object_or_404(imports_visible_to(user), pk=pk)
+
+
+def region_names(listing: Listing) -> list[str]:
+    """Province, city, county names of the unit's region (from the select_related chain, no queries)."""
+    names, region = [], listing.organization.region
+    for _ in range(3):
+        if region is None:
+            break
+        names.append(region.name)
+        region = region.parent if region.parent_id else None
+    return list(reversed(names))
+
+
+def category_counts(qs: QuerySet[Listing]) -> list[tuple[str, int]]:
+    """(category label, count) of the filtered entries, in the categories' order (one query)."""
+    from django.db.models import Count
+
+    counts = dict(qs.order_by().values_list("category").annotate(n=Count("id")))
+    return [(label, counts[code]) for code, label in Listing._meta.get_field("category").choices if counts.get(code)]

@@ -160,14 +160,21 @@ def listing_remove(
     return listing
 
 
-def _renaming_authority(actor, listing: Listing, authority: Organization | None, report) -> Organization | None:
+def renaming_authority(actor, listing: Listing, authority: Organization | None = None, report=None):
+    """The authority in whose name the actor may rename the entry, or None: the given one (else the round's of the
+    dynamic report declaring the change, else the actor's first approver/admin authority whose jurisdiction holds
+    the entry); superusers act for the entry's deciding authority."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
     if authority is None and report is not None:
         authority = report.round.authority
-    if authority is not None:
-        return authority
-    if actor.is_superuser:
-        return listing.authority
-    return next((a for a in deciding_authorities(actor) if listing_in_jurisdiction(listing, a)), None)
+    if authority is None:
+        if actor.is_superuser:
+            return listing.authority
+        return next((a for a in deciding_authorities(actor) if listing_in_jurisdiction(listing, a)), None)
+    if authority.kind != Organization.Kind.AUTHORITY or not may_decide(actor, authority):
+        return None
+    return authority if listing_in_jurisdiction(listing, authority) else None
 
 
 @transaction.atomic
@@ -186,8 +193,8 @@ def listing_rename(
 
     Done by an approver or admin of an authority whose jurisdiction holds the entry (the authority is the given one,
     else the round's of the dynamic report declaring the change, else the actor's first such authority)."""
-    authority = _renaming_authority(actor, listing, authority, report)
-    if authority is None or not may_decide(actor, authority) or not listing_in_jurisdiction(listing, authority):
+    authority = renaming_authority(actor, listing, authority, report)
+    if authority is None:
         raise PermissionDenied("您无权变更该名单单位的名称。")
     listing = _locked(listing)
     new_name = " ".join((new_name or "").split())

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""URL of the public lists (no login), mounted at /lists/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.public_list, name="listings-public"),
+]
