@@ -32,7 +32,7 @@ def send_batch(page, base, application, recipient, tmp_path, shot):
     assert page.get_by_label(APPLICANT).is_checked()
     page.get_by_role("button", name="新建批次").click()
     page.wait_for_load_state("networkidle")
-    assert "推荐汇总表和推荐文尚未生成" in page.locator("main").inner_text()
+    assert "尚未生成推荐汇总表和推荐文" in page.locator("main").inner_text()
     scan = tmp_path / f"{shot}-推荐文（盖章）.pdf"
     scan.write_bytes(PDF_BYTES)
     page.get_by_label("选择扫描件").set_input_files(str(scan))
