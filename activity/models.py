@@ -108,6 +108,18 @@ VERB_LABELS = {
     "engagement.report": "上传第三方评价报告",
     "eligibility.rules_save": "修改资格审查规则集",
     "eligibility.import": "导入信用记录",
+    "assessor_filing.submit": "评价机构提交备案",
+    "assessor_filing.proof_add": "补充备案证明材料",
+    "assessor_filing.approve": "予以备案",
+    "assessor_filing.reject": "不予备案",
+    "assessor_filing.revoke": "撤销备案",
+    "annual_report_call.open": "发布年度工作情况填报通知",
+    "annual_report.submit": "填报年度工作情况",
+    "annual_report.resubmit": "重新填报年度工作情况",
+    "annual_report.accept": "审阅年度工作情况",
+    "annual_report.return": "退回年度工作情况",
+    "assessor_blacklist.add": "列入评价机构黑名单",
+    "assessor_blacklist.lift": "移出评价机构黑名单",
 }
 
 

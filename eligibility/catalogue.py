@@ -404,20 +404,30 @@ def assessor_cap(facts, params):
     params=(Param("years", "黑名单期限（年）", "int", 3),),
 )
 def assessor_blacklist(facts, params):
+    """An entry with an end date (the registry's, or an imported 移出 date) holds until that day, exclusive; one
+    without holds for `years` from its listing, ending on the same day `years` later."""
     a = _assessor(facts)
     if a is None:
         return _without_assessor(facts)
     ref = _date(facts["reference_date"])
-    active = [
-        r
-        for r in a.get("records", [])
-        if r["kind"] == "assessor_blacklist" and ref < years_after(_date(r["occurred_on"]), int(params["years"]))
-    ]
+
+    def end(r):
+        return _date(r["ended_on"]) if r.get("ended_on") else years_after(_date(r["occurred_on"]), int(params["years"]))
+
+    active = [r for r in a.get("records", []) if r["kind"] == "assessor_blacklist" and ref < end(r)]
     evidence = {"assessor": a["name"], "listings": [r["occurred_on"] for r in active]}
     if active:
+        first = active[0]
+        if first.get("ended_on"):
+            return Outcome(
+                FAIL,
+                f"“{a['name']}”于{first['occurred_on']}列入黑名单（{first.get('source') or '黑名单'}），"
+                f"{first['ended_on']}前不接受其评价报告。",
+                {**evidence, "until": first["ended_on"]},
+            )
         return Outcome(
             FAIL,
-            f"“{a['name']}”于{active[0]['occurred_on']}列入黑名单，{params['years']}年内不接受其评价报告。",
+            f"“{a['name']}”于{first['occurred_on']}列入黑名单，{params['years']}年内不接受其评价报告。",
             evidence,
         )
     return Outcome(PASS, f"“{a['name']}”不在黑名单期内。", evidence)
@@ -442,7 +452,7 @@ def assessor_annual_report(facts, params):
     return Outcome(FAIL, f"“{a['name']}”未填报{year}年度工作情况，本年度不得参与评价。", evidence)
 
 
-@rule("ASSESSOR-FILED", "评价机构已在本省备案", ADVISORY, ALL, "004 §三")
+@rule("ASSESSOR-FILED", "评价机构已在本省备案", ADVISORY, ALL, "004 §四")
 def assessor_filed(facts, params):
     a = _assessor(facts)
     if a is None:

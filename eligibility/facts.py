@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from applications.models import Application, Declaration, Engagement, State
 from notices.models import Quota
-from organizations.models import Organization
+from organizations.models import AssessorAnnualReport, AssessorBlacklist, AssessorFiling, Organization
 
 from .models import CreditRecord
 
@@ -62,7 +62,7 @@ def gather(applications: list[Application]) -> dict[int, dict]:
         e.application_id: e
         for e in Engagement.objects.filter(
             application_id__in=ids, status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]
-        ).select_related("assessor", "assessor__competent_authority")
+        ).select_related("assessor")
     }
 
     # Credit records for applicants, park members and assessors (1 query).
@@ -79,6 +79,9 @@ def gather(applications: list[Application]) -> dict[int, dict]:
 
     # Assessor project counts, per legal entity and per legal representative, per notice family and per year.
     projects = _assessor_projects(apps, engagements)
+
+    # The assessor registry: approved filings, work reports and blacklist entries (3 queries).
+    registry = _registry(engagements)
 
     # Quotas for the receiving authority of each applicant's city (2 queries).
     quotas = _quotas(apps)
@@ -115,7 +118,9 @@ def gather(applications: list[Application]) -> dict[int, dict]:
         }
         e = engagements.get(a.pk)
         if e is not None:
-            filed_with = e.assessor.competent_authority
+            province = applicant.region_id[:2]
+            filings = registry["filings"].get(e.assessor_id, [])
+            home = next((name for name, prefix in filings if prefix == province), None)
             item["assessor"] = {
                 "id": e.assessor_id,
                 "name": e.assessor.name,
@@ -123,13 +128,15 @@ def gather(applications: list[Application]) -> dict[int, dict]:
                 "legal_representative": e.assessor.legal_representative,
                 "lead": e.lead_assessor,
                 "status": e.status,
-                "filed_with": filed_with.name if filed_with else None,
-                "filed_in_applicant_province": bool(
-                    filed_with
-                    and filed_with.level == "province"
-                    and filed_with.region_id[:2] == applicant.region_id[:2]
-                ),
-                "records": records.get(e.assessor.credit_code, []),
+                # 004 §四: filed (备案) with the applicant's province, an approved filing in the registry.
+                "filed_with": home or (filings[0][0] if filings else None),
+                "filed_in_applicant_province": home is not None,
+                "records": [
+                    *records.get(e.assessor.credit_code, []),
+                    *registry["reports"].get(e.assessor_id, []),
+                    # A province's blacklist holds in its province (003, 004 §四), the ministry's everywhere.
+                    *(r for prefix, r in registry["blacklist"].get(e.assessor_id, []) if prefix in (None, province)),
+                ],
                 "projects": projects.get(a.pk, {}),
             }
         facts[a.pk] = item
@@ -142,6 +149,36 @@ def _list_level(notice_level: str) -> str:
     return {"national": "national", "province": "province", "city": "city"}.get(notice_level, notice_level)
 
 
+def live_project_rows(assessor_ids, reps) -> list[tuple]:
+    """The live projects (engagements pending or accepted, application not withdrawn) of these assessors and of every
+    assessor with one of these legal representatives, in the order they were commissioned (1 query):
+    (engagement id, assessor id, legal representative, notice year, notice id)."""
+    live = Engagement.objects.filter(status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]).exclude(
+        application__state=State.WITHDRAWN
+    )
+    return list(
+        live.filter(Q(assessor_id__in=set(assessor_ids)) | Q(assessor__legal_representative__in=set(reps)))
+        .order_by("id")
+        .values_list(
+            "id", "assessor_id", "assessor__legal_representative", "application__notice__year", "application__notice_id"
+        )
+    )
+
+
+def project_ids(rows, family: dict[int, int]) -> dict[str, list[int]]:
+    """Ascending engagement ids per counting key: entity:<assessor id> or rep:<legal representative>, then
+    batch:<notice family root> or year:<year>. The ASSESSOR-CAP keys, shared with the assessor's cap use page."""
+    ids: dict[str, list[int]] = defaultdict(list)
+    for pk, assessor_id, rep, year, notice_id in rows:
+        fam = family[notice_id]
+        ids[f"entity:{assessor_id}:batch:{fam}"].append(pk)
+        ids[f"entity:{assessor_id}:year:{year}"].append(pk)
+        if rep:
+            ids[f"rep:{rep}:batch:{fam}"].append(pk)
+            ids[f"rep:{rep}:year:{year}"].append(pk)
+    return ids
+
+
 def _assessor_projects(apps, engagements) -> dict[int, dict]:
     """Where each application's engagement stands among its assessor's live projects (2 queries).
 
@@ -151,27 +188,10 @@ def _assessor_projects(apps, engagements) -> dict[int, dict]:
     """
     if not engagements:
         return {}
-    live = Engagement.objects.filter(status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED]).exclude(
-        application__state=State.WITHDRAWN
-    )
     reps = {e.assessor.legal_representative for e in engagements.values() if e.assessor.legal_representative}
-    assessor_ids = {e.assessor_id for e in engagements.values()}
-    rows = list(
-        live.filter(Q(assessor_id__in=assessor_ids) | Q(assessor__legal_representative__in=reps))
-        .order_by("id")
-        .values_list(
-            "id", "assessor_id", "assessor__legal_representative", "application__notice__year", "application__notice_id"
-        )
-    )
+    rows = live_project_rows({e.assessor_id for e in engagements.values()}, reps)
     family = _families({r[4] for r in rows} | {a.notice_id for a in apps})
-    ids: dict[str, list[int]] = defaultdict(list)  # ascending engagement ids per counting key
-    for pk, assessor_id, rep, year, notice_id in rows:
-        fam = family[notice_id]
-        ids[f"entity:{assessor_id}:batch:{fam}"].append(pk)
-        ids[f"entity:{assessor_id}:year:{year}"].append(pk)
-        if rep:
-            ids[f"rep:{rep}:batch:{fam}"].append(pk)
-            ids[f"rep:{rep}:year:{year}"].append(pk)
+    ids = project_ids(rows, family)
 
     def position(key: str, engagement_id: int) -> int:
         return bisect_left(ids.get(key, []), engagement_id) + 1
@@ -189,6 +209,75 @@ def _assessor_projects(apps, engagements) -> dict[int, dict]:
             "legal_representative_year": position(f"rep:{rep}:year:{year}", e.pk) if rep else None,
         }
     return result
+
+
+def _registry(engagements) -> dict[str, dict]:
+    """What the assessor registry says of the engaged assessors (3 queries, none without engagements):
+    `filings`: assessor id → [(authority name, province code prefix)] of its approved filings;
+    `reports`: assessor id → work reports (submitted or accepted) as assessor_annual_report records;
+    `blacklist`: assessor id → [(province prefix, or None for the ministry), assessor_blacklist record]."""
+    out = {"filings": defaultdict(list), "reports": defaultdict(list), "blacklist": defaultdict(list)}
+    ids = {e.assessor_id for e in engagements.values()}
+    if not ids:
+        return out
+    for assessor_id, name, region in (
+        AssessorFiling.objects.filter(
+            assessor_id__in=ids, status=AssessorFiling.Status.APPROVED, authority__level=Organization.Level.PROVINCE
+        )
+        .order_by("id")
+        .values_list("assessor_id", "authority__name", "authority__region_id")
+    ):
+        out["filings"][assessor_id].append((name, region[:2]))
+    reports = (
+        AssessorAnnualReport.objects.filter(
+            assessor_id__in=ids,
+            status__in=[AssessorAnnualReport.Status.SUBMITTED, AssessorAnnualReport.Status.ACCEPTED],
+        )
+        .order_by("id")
+        .values_list("assessor_id", "assessor__credit_code", "submitted_at", "call__year", "call__authority__name")
+    )
+    for assessor_id, code, submitted_at, year, authority in reports:
+        out["reports"][assessor_id].append(
+            {
+                "kind": "assessor_annual_report",
+                "credit_code": code,
+                "occurred_on": timezone.localtime(submitted_at).date().isoformat(),
+                "ended_on": None,
+                "rectified": False,
+                "category": str(year),  # the year reported on, as the rule reads it
+                "level": "",
+                "source": f"{authority}（本系统填报）",
+            }
+        )
+    entries = (
+        AssessorBlacklist.objects.filter(assessor_id__in=ids)
+        .order_by("starts_on", "id")
+        .values_list(
+            "assessor_id",
+            "assessor__credit_code",
+            "starts_on",
+            "ends_on",
+            "lifted_on",
+            "notice_ref",
+            "authority__name",
+            "authority__level",
+            "authority__region_id",
+        )
+    )
+    for assessor_id, code, starts, ends, lifted, ref, authority, level, region in entries:
+        end = min(lifted, ends) if lifted else ends
+        record = {
+            "kind": "assessor_blacklist",
+            "credit_code": code,
+            "occurred_on": starts.isoformat(),
+            "ended_on": end.isoformat(),  # the first day it no longer applies
+            "rectified": lifted is not None,
+            "category": "",
+            "level": level,
+            "source": f"{authority}{ref}",
+        }
+        out["blacklist"][assessor_id].append((None if level == "ministry" else region[:2], record))
+    return out
 
 
 def _families(notice_ids) -> dict[int, int]:

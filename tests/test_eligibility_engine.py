@@ -38,6 +38,7 @@ from eligibility.services import (
     rule_set_save,
 )
 from notices import services as notice_services
+from organizations.models import AssessorFiling
 from reviews.services import transition_perform
 from tests.application_helpers import FACTORY_DATA, PARK_DATA, open_chain, ready_application
 from tests.factories import authority, credit_code, enterprise, org
@@ -69,15 +70,17 @@ def new_applicant(tree, kind="enterprise"):
     return enterprise(f"测试申报单位{next(_serial)}有限公司", tree.county, kind=kind)
 
 
-def new_assessor(name, rep="张三", filed_with=None, region="140100"):
-    return org(
+def new_assessor(name, rep="张三", filed_with=None, region="140100", filing_status="approved"):
+    assessor = org(
         kind="assessor",
         name=name,
         region_id=region,
         credit_code=credit_code(region),
-        competent_authority=filed_with,
         legal_representative=rep,
     )
+    if filed_with is not None:  # filed (备案) with an authority: a filing in the assessor registry (004 §四)
+        AssessorFiling.objects.create(assessor=assessor, authority=filed_with, status=filing_status)
+    return assessor
 
 
 def draft(tree, notice, *, category="factory", applicant=None, data=None, mode="self", **fields):
@@ -225,14 +228,33 @@ def test_assessor_filed_with_the_applicants_province(tree, notice):
     elsewhere = commissioned(tree, notice, new_assessor("外省备案机构", filed_with=jilin, region="220100"))
     at_city = commissioned(tree, notice, new_assessor("市级备案机构", filed_with=tree.city))
     unfiled = commissioned(tree, notice, new_assessor("未备案机构"))
-    facts = gather(loaded([at_home, elsewhere, at_city, unfiled]))
+    # Only an approved filing counts: one waiting for the province, or rejected, does not; nor does the
+    # organization's competent authority (the registry replaced it as the sign of filing).
+    pending = commissioned(
+        tree, notice, new_assessor("待审核机构", filed_with=tree.province, filing_status="submitted")
+    )
+    rejected = commissioned(
+        tree, notice, new_assessor("未通过机构", filed_with=tree.province, filing_status="rejected")
+    )
+    attached = new_assessor("挂靠机构")
+    attached.competent_authority = tree.province
+    attached.save()
+    attached = commissioned(tree, notice, attached)
+    facts = gather(loaded([at_home, elsewhere, at_city, unfiled, pending, rejected, attached]))
 
     def filed(app):
         return run(RULES["ASSESSOR-FILED"], facts[app.pk], {})
 
     assert facts[at_home.pk]["assessor"]["filed_in_applicant_province"] is True
     assert (filed(at_home).outcome, filed(at_home).message) == (PASS, "“省内备案机构”已在山西省工信厅（测试）备案。")
-    for app, where in ((elsewhere, "吉林省工信厅（测试）"), (at_city, "太原市工信局（测试）"), (unfiled, None)):
+    for app, where in (
+        (elsewhere, "吉林省工信厅（测试）"),
+        (at_city, None),
+        (unfiled, None),
+        (pending, None),
+        (rejected, None),
+        (attached, None),
+    ):
         result = filed(app)
         assert result.outcome == FAIL and result.message.endswith("未在申报单位所在省备案。")
         assert result.evidence["filed_with"] == where
