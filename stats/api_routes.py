@@ -1,6 +1,8 @@
 """This app's viewsets on the /api/v1/ router: (prefix, viewset, basename) in ROUTES."""
 
-ROUTES: list = []
+from .api import PassRateViewSet
+
+ROUTES: list = [("assessors/pass-rates", PassRateViewSet, "api-assessor-pass-rate")]
 
 
 def register(router) -> None:

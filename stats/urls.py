@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Statistics pages, mounted at /stats/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.overview, name="stats-overview"),
+    path("pass-rates/", views.pass_rates, name="stats-pass-rates"),
+    path("trends/", views.trends, name="stats-trends"),
+    path("export/<slug:key>.xlsx", views.export, name="stats-export"),
+]
