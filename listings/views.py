@@ -92,7 +92,7 @@ def listing_list(request):
         page=page,
         rows=_rows(page),
         counts=sel.category_counts(qs),
-        can_import=can_import(request.user),
+        can_import=request.user.is_superuser or _acting_can_import(request),
         is_authority=_acting_authority(request) is not None or request.user.is_superuser,
     )
     return render(request, "listings/list.html", context)
@@ -177,6 +177,11 @@ def xlsx_response(book_or_bytes, filename: str) -> FileResponse:
         book_or_bytes.save(buffer)
         buffer.seek(0)
     return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def _acting_can_import(request) -> bool:
+    acting = request.acting.organization
+    return acting is not None and can_import(request.user, acting)
 
 
 def _acting_authority(request) -> Organization | None:

@@ -18,7 +18,6 @@ from .forms import ImportForm
 from .imports import (
     COLUMNS,
     can_import,
-    importing_authorities,
     levels_help,
     listings_import,
     row_errors,
@@ -31,18 +30,14 @@ PAGE_SIZE = 20
 
 
 def _importer_authority(request) -> Organization | None:
-    """The acting authority when its member may import for it; None for a superuser acting for none. 404 else."""
-    if not can_import(request.user):
-        raise Http404
+    """The acting authority when its approver or admin may import for it; None for a superuser, who picks one.
+    Anyone else (also a member of an importing authority acting in another role) gets a 404."""
     acting = request.acting.organization
     if acting is not None and can_import(request.user, acting):
         return acting
     if request.user.is_superuser:
         return None
-    authorities = importing_authorities(request.user)
-    if not authorities:
-        raise Http404
-    return authorities[0]
+    raise Http404
 
 
 def _error_rows(batch) -> int:

@@ -97,3 +97,18 @@ def test_a_superuser_chooses_the_importing_authority(client, tree, django_user_m
     )
     assert response.status_code == 302
     assert Listing.objects.get().authority == tree.ministry
+
+
+def test_import_follows_the_role_the_user_acts_in(client, tree):
+    from organizations.models import Membership
+    from organizations.services import membership_add
+
+    user = tree.users["ent"]
+    membership_add(actor=None, user=user, organization=tree.province, role="admin")
+    client.force_login(user)
+    assert client.get("/listings/import/").status_code == 404  # acting for the enterprise (its first membership)
+    assert "导入历史名单" not in client.get("/listings/").content.decode()
+    session = client.session
+    session["acting_role"] = f"m{Membership.objects.get(user=user, organization=tree.province).pk}"
+    session.save()
+    assert "以<b>山西省工信厅（测试）</b>名义导入" in client.get("/listings/import/").content.decode()

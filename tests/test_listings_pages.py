@@ -101,7 +101,7 @@ def test_detail_is_404_for_another_citys_authority(client, tree, entries):
     assert client.get(f"/listings/{entries['national'].pk}/").status_code == 200
 
 
-def test_detail_shows_source_renames_removal_and_the_dynamic_block(client, tree, entries):
+def test_detail_shows_source_renames_and_removal(client, tree, entries):
     client.force_login(tree.users["city"])
     html = client.get(f"/listings/{entries['removed'].pk}/").content.decode()
     assert "移出日期" in html and "2024年7月1日" in html and "复核不通过" in html
