@@ -1,9 +1,11 @@
 """This app's viewsets on the /api/v1/ router: (prefix, viewset, basename) in ROUTES."""
 
 from .api import ListingViewSet
+from .api_dynamic import DynamicReportViewSet
 
 ROUTES: list = [
     ("listings", ListingViewSet, "api-listing"),
+    ("dynamic-reports", DynamicReportViewSet, "api-dynamic-report"),
 ]
 
 

@@ -11,3 +11,4 @@ class ListingsConfig(AppConfig):
         from .facts import listing_records
 
         register(listing_records)
+        from . import reminders  # noqa: F401  (registers the 动态管理表 deadline reminders with notices.reminders)
