@@ -154,3 +154,16 @@ def test_gathering_the_lists_takes_one_query_however_many_applications(tree, not
         listing_records(apps, facts)
     assert len(one) == len(five) == 1
     assert all(len(facts[a.pk]["records"]) == 2 for a in apps)
+
+
+def test_a_removal_has_the_units_open_applications_judged_again(tree, notice, django_capture_on_commit_callbacks):
+    from eligibility.selectors import latest_evaluation
+
+    application = ready_application(tree.users["ent"], tree.ent, notice)
+    evaluate_application(application)
+    entry = listing(tree.ent, tree.city, level="city", year=2022)
+    with django_capture_on_commit_callbacks(execute=True):
+        listing_remove(
+            actor=tree.users["city"], listing=entry, authority=tree.city, removed_on=timezone.localdate(), reason="x"
+        )
+    assert finding(latest_evaluation(application), "NEG-REMOVED")["outcome"] == FAIL
