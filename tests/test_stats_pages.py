@@ -191,3 +191,12 @@ def test_an_authority_acting_as_another_role_gets_404(client, tree, stats_round)
     session["acting_role"] = f"m{memberships.get(organization=tree.city).pk}"
     session.save()
     assert client.get("/stats/").status_code == 200
+
+
+def test_the_picker_shows_one_entry_per_family_and_keeps_the_choice(client, tree, stats_round):
+    notices = stats_round.notices
+    html = get(client, tree.users["city"], f"/stats/?notice={notices.taiyuan.pk}").content.decode()
+    options = re.findall(r'<option value="(\d+)"( selected)?>(\d{4})年 · ', html)
+    assert [(int(pk), year) for pk, _, year in options] == [(notices.top.pk, "2024"), (notices.top_2023.pk, "2023")]
+    assert (str(notices.top.pk), " selected", "2024") in options  # the city's forward belongs to the ministry's
+    assert '<option value="2024" selected>2024年</option>' in html
