@@ -152,8 +152,9 @@ def blacklist_entry_for(user, pk) -> AssessorBlacklist:
 def registry_assessors_visible_to(user) -> QuerySet[Organization]:
     """Assessors in the registry as the user may see them.
 
-    A province sees the assessors filed (or filing) with it, those attached to its jurisdiction, those commissioned by
-    applicants under it and those it blacklisted; an assessor sees itself; the ministry all of them.
+    A province sees the assessors filed (or filing) with it, those registered in its territory or attached to its
+    jurisdiction, those commissioned by applicants under it and those it blacklisted; an assessor sees itself; the
+    ministry all of them.
     """
     base = Organization.objects.filter(kind=Organization.Kind.ASSESSOR).select_related("region")
     if not user.is_authenticated or not user.is_active:
@@ -163,6 +164,8 @@ def registry_assessors_visible_to(user) -> QuerySet[Organization]:
     condition = Q(pk__in=assessor_ids(user))
     provinces = province_ids(user)
     if provinces:
+        for prefix in {o.region.prefix for o in _authorities(user, levels=(PROVINCE,))}:
+            condition |= Q(region__code__startswith=prefix)
         subtree = authority_subtree_ids(provinces)
         # By reverse relations: organizations does not import the applications app built on it.
         engaged = Organization.objects.filter(

@@ -258,6 +258,7 @@ def filing_submit(
         except ValidationError as exc:
             raise ValidationError({"proofs": exc.messages}) from exc
     if previous is not None:
+        previous = AssessorFiling.objects.get(pk=previous.pk)
         if previous.assessor_id != assessor.pk or previous.authority_id != authority.pk:
             raise ValidationError("只能在本机构向同一主管部门的备案基础上重新备案。")
         if previous.status not in (AssessorFiling.Status.REJECTED, AssessorFiling.Status.REVOKED):
