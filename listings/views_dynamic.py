@@ -21,7 +21,7 @@ from organizations.selectors import memberships_of
 from . import selectors_dynamic as sel
 from .exports_dynamic import round_xlsx
 from .forms_dynamic import ExtendForm, ReportForm, ReviewForm, RoundFilterForm, RoundForm, apply_service_errors
-from .indicators import change_text, changes_for, display_value, indicators_for
+from .indicators import change_text, changes_for, display_value, flag_text, indicators_for
 from .models import DynamicReport
 from .selectors import listings_visible_to
 from .services import may_decide
@@ -294,6 +294,7 @@ def report_detail(request, pk: int):
             "is_unit": is_unit,
             "previous": previous,
             "table": indicator_table(report, previous),
+            "flags": [flag_text(f) for f in report.flags or []],
             "changes": _changes(report),
             "review_form": ReviewForm() if may_review and report.status == DynamicReport.Status.SUBMITTED else None,
             "may_act": _authority_may_act(request),

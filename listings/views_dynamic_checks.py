@@ -98,7 +98,8 @@ def recheck_detail(request, pk: int):
             "form": form,
             "may_propose": authority is not None
             and may_decide(request.user, authority)
-            and recheck.listing.status == "active",
+            and recheck.listing.status == "active"
+            and not Removal.objects.filter(listing=recheck.listing, status=Removal.Status.PROPOSED).exists(),
             "removals": list(sel.removals_visible_to(request.user).filter(recheck=recheck)),
         },
     )

@@ -132,6 +132,8 @@ def test_an_authority_below_the_round_sees_its_jurisdiction_only_and_others_get_
         assert client.get(f"/dynamic/rounds/{city_round.pk}/").status_code == 404
         assert client.get(f"/dynamic/rounds/{city_round.pk}/export.xlsx").status_code == 404
         assert client.post(f"/dynamic/reports/{report.pk}/review/", {"decision": "accept"}).status_code == 404
+        start = f"/dynamic/rounds/{city_round.pk}/start/{entries['factory'].pk}/"
+        assert client.post(start).status_code == 404
     assert DynamicReport.objects.get(pk=report.pk).status == "submitted"
 
 

@@ -245,3 +245,17 @@ def test_a_unit_without_a_competent_authority_is_asked_by_the_rounds_of_its_regi
     user = member(imported)
     assert [(r.round, r.listing) for r in unit_rounds(imported)] == [(round_, entry)]
     assert filed(round_, entry, user).status == "submitted"
+
+
+def test_every_verb_of_dynamic_management_has_a_chinese_label():
+    import re
+    from pathlib import Path
+
+    from activity.models import VERB_LABELS
+
+    root = Path(__file__).resolve().parents[1]
+    verbs = set()
+    for path in root.glob("listings/services_dynamic*.py"):
+        verbs.update(re.findall(r'"((?:dynamic|recheck|removal)\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert len(verbs) >= 13
+    assert sorted(verbs - set(VERB_LABELS)) == []
