@@ -5,6 +5,7 @@ A Table is plain data: a title, Chinese headers, rows of text and figures, an op
 a chart and the page of rows it shows. build(key, report) makes one table; the page builds several.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import groupby
@@ -160,7 +161,10 @@ def regions(report: Report) -> Table:
     table.rows = [[r["region"], r["authority"], r["n"], r["recommended"], r["listed"]] for r in rows]
     table.links = {i: "?" + report.query(level=r["authority_id"]) for i, r in enumerate(rows) if r["authority_id"]}
     table.total = _total(["合计", ""], rows)
-    table.chart = charts.bar_chart("chart-regions", table.title, [r["region"] for r in rows], _three(rows)[:2])
+    # A region with two authorities (a city and a development zone reporting to the province) is named by them.
+    regions = Counter(r["region"] for r in rows)
+    labels = [r["region"] if regions[r["region"]] == 1 else r["authority"] for r in rows]
+    table.chart = charts.bar_chart("chart-regions", table.title, labels, _three(rows)[:2])
     return table
 
 

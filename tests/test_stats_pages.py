@@ -200,3 +200,18 @@ def test_the_picker_shows_one_entry_per_family_and_keeps_the_choice(client, tree
     assert [(int(pk), year) for pk, _, year in options] == [(notices.top.pk, "2024"), (notices.top_2023.pk, "2023")]
     assert (str(notices.top.pk), " selected", "2024") in options  # the city's forward belongs to the ministry's
     assert '<option value="2024" selected>2024年</option>' in html
+
+
+def test_a_region_with_two_authorities_names_them_in_the_chart(client, tree, stats_round):
+    from tests.factories import authority
+
+    zone = authority("太原综改示范区管委会（测试）", "140100", "city", tree.province)
+    html = get(client, tree.users["province"], "/stats/").content.decode()
+    regions = page_table(html, "regions")
+    assert [row[:2] for row in regions[1:4]] == [
+        ["太原市", "太原市工信局（测试）"],
+        ["太原市", zone.name],
+        ["大同市", "大同市工信局（测试）"],
+    ]
+    chart = re.search(r'<svg[^>]*id="chart-regions".*?</svg>', html, re.S).group(0)
+    assert ">太原市工信局（测试）</text>" in chart and ">大同市</text>" in chart
