@@ -93,6 +93,7 @@ def rule_set_save(
     if actor is not None and not can_edit_rules(actor, notice):
         raise PermissionDenied("只有发文机关或系统管理员可以配置资格审查规则。")
     cleaned = clean_entries(entries)
+    _lock_notice(notice.pk)
     current = RuleSet.objects.select_for_update().filter(notice=notice, is_current=True).first()
     if current is not None:
         base = {e.rule: {"enabled": e.enabled, "kind": e.kind, "params": e.params} for e in current.entries.all()}
@@ -145,11 +146,19 @@ def current_rule_sets(notice_ids) -> dict[int, RuleSet]:
         for rs in RuleSet.objects.filter(notice_id__in=notice_ids, is_current=True).prefetch_related("entries")
     }
     for notice in Notice.objects.filter(pk__in=set(notice_ids) - set(found)):
-        rs = rule_set_save(
-            actor=None, notice=notice, entries=_default_entries(notice), preset="default", note="目录默认"
-        )
+        with transaction.atomic():
+            # A worker and a web process may both find none: the first creates it, the other reads it.
+            _lock_notice(notice.pk)
+            rs = RuleSet.objects.filter(notice=notice, is_current=True).first() or rule_set_save(
+                actor=None, notice=notice, entries=_default_entries(notice), preset="default", note="目录默认"
+            )
         found[notice.pk] = RuleSet.objects.prefetch_related("entries").get(pk=rs.pk)
     return found
+
+
+def _lock_notice(notice_id: int) -> None:
+    """Rule set versions of a notice are written one writer at a time (the notice row is the lock)."""
+    list(Notice.objects.select_for_update().filter(pk=notice_id).values_list("pk", flat=True))
 
 
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
