@@ -47,7 +47,7 @@ class FilingForm(forms.Form):
     office_address = forms.CharField(label="固定办公场所地址", required=False, max_length=255)
     has_financial_system = forms.BooleanField(label="具有开展评价工作的办公条件和健全的财务管理制度", required=False)
     staff_full_time = _count("专职人员总数")
-    staff_mid_level = _count("从事绿色评价的中级职称以上专职人员", "002 要求不少于10人。")
+    staff_mid_level = _count("从事绿色评价的中级职称以上专职人员", "不少于10人（工信厅节函〔2022〕235号）。")
     staff_senior = _count("其中高级职称人员")
     contact_name = forms.CharField(label="联系人", required=False, max_length=64)
     contact_phone = forms.CharField(label="联系电话", required=False, max_length=32)
@@ -166,6 +166,7 @@ class CallForm(forms.Form):
         self.fields["authority"].queryset = Organization.objects.filter(pk__in=[a.pk for a in authorities])
         if len(authorities) == 1:
             self.fields["authority"].initial = authorities[0].pk
+            self.fields["authority"].empty_label = None
 
 
 class ReportForm(forms.Form):
@@ -251,6 +252,7 @@ class BlacklistForm(forms.Form):
         self.fields["authority"].queryset = Organization.objects.filter(pk__in=[a.pk for a in authorities])
         if len(authorities) == 1:
             self.fields["authority"].initial = authorities[0].pk
+            self.fields["authority"].empty_label = None
 
 
 class LiftForm(forms.Form):

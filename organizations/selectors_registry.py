@@ -238,7 +238,7 @@ class Check:
 
 
 def filing_checks(filing: AssessorFiling, on: date | None = None) -> list[Check]:
-    """The basic conditions of 002 §三, checked on what the filing declares (the proofs are for the province)."""
+    """The basic conditions of 002 §三（一）to（五）(numbered as there), checked on what the filing declares (the proofs are for the province)."""
     on = on or (timezone.localtime(filing.submitted_at).date() if filing.submitted_at else timezone.localdate())
     since = on.year - EXPERIENCE_YEARS + 1
     recent = [p for p in filing.experience or [] if int(p.get("year") or 0) >= since]
@@ -246,30 +246,30 @@ def filing_checks(filing: AssessorFiling, on: date | None = None) -> list[Check]
     office = bool(filing.office_address.strip()) and filing.has_financial_system
     return [
         Check(
-            "境内注册的独立法人（002 §三（一））",
+            "（一）境内注册的独立法人",
             legal,
             f"{filing.get_entity_type_display()}，登记机关：{filing.registration_authority or '未填写'}"
             if filing.registered_in_prc
             else "未声明在中华人民共和国境内注册并具有独立法人资格",
         ),
         Check(
-            "固定办公场所、健全的财务管理制度（002 §三（二））",
+            "（二）固定办公场所、健全的财务管理制度",
             office,
             f"{filing.office_address or '未填写办公场所'}；"
             + ("具有财务管理制度" if filing.has_financial_system else "未声明具有健全的财务管理制度"),
         ),
         Check(
-            f"中级职称以上专职人员不少于{MIN_MID_LEVEL_STAFF}人（002 §三（三））",
+            f"（三）中级职称以上专职人员不少于{MIN_MID_LEVEL_STAFF}人",
             filing.staff_mid_level >= MIN_MID_LEVEL_STAFF,
             f"{filing.staff_mid_level}人（专职人员共{filing.staff_full_time}人）",
         ),
         Check(
-            f"能源、环境、生态、低碳、生命周期评价等专业高级职称人员不少于{MIN_SENIOR_IN_FIELDS}人（002 §三（三））",
+            f"（三）其中能源、环境、生态、低碳、生命周期评价等专业高级职称人员不少于{MIN_SENIOR_IN_FIELDS}人",
             filing.senior_in_fields >= MIN_SENIOR_IN_FIELDS,
             f"{filing.senior_in_fields}人：{filing.fields_display}（高级职称共{filing.staff_senior}人）",
         ),
         Check(
-            f"近{EXPERIENCE_YEARS}年相关工作经历（002 §三（五））",
+            f"（五）近{EXPERIENCE_YEARS}年相关工作经历",
             bool(recent),
             f"{since}年以来{len(recent)}项" if recent else f"{since}年以来无相关工作经历",
         ),

@@ -154,13 +154,13 @@ def test_a_filing_short_of_the_conditions_cannot_be_approved(tree):
     assessor, user = new_assessor()
     filing = file_with(user, assessor, tree.province, data={"staff_mid_level": 9, "senior_fields": {"energy": 4}})
     checks = {c.label: c.ok for c in filing_checks(filing)}
-    assert checks["中级职称以上专职人员不少于10人（002 §三（三））"] is False
-    assert checks["能源、环境、生态、低碳、生命周期评价等专业高级职称人员不少于5人（002 §三（三））"] is False
+    assert checks["（三）中级职称以上专职人员不少于10人"] is False
+    assert checks["（三）其中能源、环境、生态、低碳、生命周期评价等专业高级职称人员不少于5人"] is False
     with pytest.raises(ValidationError) as excinfo:
         services.filing_decide(actor=tree.users["province"], filing=filing, approve=True)
     assert excinfo.value.messages == [
-        "申报信息不满足基本条件，不能备案：中级职称以上专职人员不少于10人（002 §三（三））；"
-        "能源、环境、生态、低碳、生命周期评价等专业高级职称人员不少于5人（002 §三（三））。请填写理由后不予备案。"
+        "申报信息不满足基本条件，不能备案：（三）中级职称以上专职人员不少于10人；"
+        "（三）其中能源、环境、生态、低碳、生命周期评价等专业高级职称人员不少于5人。请填写理由后不予备案。"
     ]
 
 
@@ -309,3 +309,16 @@ def test_visibility_of_filings(tree, jilin, client, django_user_model):
     client.force_login(tree.users["ent"])
     assert client.get("/assessors/").status_code == 404
     assert client.get("/assessors/filings/new/").status_code == 404
+
+
+def test_the_new_filing_form_offers_the_provinces_and_the_usual_proofs(tree, client, jilin):
+    assessor, user = new_assessor()
+    client.force_login(user)
+    home = client.get("/assessors/").content.decode()
+    assert "本机构尚未向任何省级主管部门备案。" in home and 'href="/assessors/filings/new/"' in home
+    page = client.get(f"/assessors/filings/new/?authority={jilin.pk}").content.decode()
+    assert f'<option value="{jilin.pk}" selected>吉林省工信厅（测试）</option>' in page
+    assert f'<option value="{tree.province.pk}">山西省工信厅（测试）</option>' in page
+    assert f'<option value="{tree.city.pk}">' not in page  # only provinces take filings
+    assert page.count('name="exp-') == 4 + 3 * 3  # management form and three blank rows
+    assert '<option value="legal_person" selected>' in page and '<option value="staff" selected>' in page
