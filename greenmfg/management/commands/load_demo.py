@@ -13,6 +13,7 @@ from django.db import transaction
 
 from greenmfg.demo_applications import build_demo_applications
 from greenmfg.demo_chain import build_demo_chain
+from greenmfg.demo_listings import build_demo_listings
 from greenmfg.demo_notices import build_demo_notices
 from notices.models import Notice
 from organizations.credit_code import make_credit_code
@@ -150,6 +151,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"演示数据就绪（本次新建 {created} 条）。所有账号密码：{PASSWORD}"))
         for username, (key, _name) in USERS.items():
             self.stdout.write(f"  {username:<14} {self.orgs[key].name}")
+        self.stdout.write("  listed         太原太钢不锈钢精密带钢有限公司（名单单位，填报动态管理表）")
         self.stdout.write("  admin          系统管理员（超级用户）")
         for username, *_ in EXPERTS:
             self.stdout.write(f"  {username:<14} 山西省工业和信息化厅专家库评审专家")
@@ -187,7 +189,7 @@ class Command(BaseCommand):
     def build(self) -> int:
         self.created, self.orgs = 0, {}
         self.password_hash = make_password(PASSWORD)
-        admin = self.user("admin", "系统管理员", superuser=True)
+        admin = self.admin = self.user("admin", "系统管理员", superuser=True)
         for key, name, region, level, parent in AUTHORITIES:
             self.org(
                 key, kind=A, name=name, region_id=region, level=level, parent=self.orgs[parent] if parent else None
@@ -235,4 +237,11 @@ class Command(BaseCommand):
         users = {username: get_user_model().objects.get(username=username) for username in USERS}
         self.created += build_demo_applications(self.orgs, users, open_notices)
         self.created += build_demo_chain(self.orgs, users, open_notices)
+        self.created += build_demo_listings(self.orgs, users, code, self.member)
         return self.created
+
+    def member(self, username, full_name, organization):
+        user = self.user(username, full_name)
+        if not organization.memberships.filter(user=user).exists():
+            membership_add(actor=self.admin, user=user, organization=organization, role="admin")
+        return user
