@@ -6,7 +6,7 @@ moved there afterwards. Idempotent: each step is skipped when its result exists.
 """
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -78,6 +78,12 @@ FILING = {
         {"year": 2024, "client": "山西潞安化工有限公司", "work": "产品碳足迹核算（LCA）"},
     ],
 }
+
+
+def _at_five(days: int):
+    """A deadline `days` from today at 17:00 Beijing time, as an authority would set it."""
+    day = timezone.localdate() + timedelta(days=days)
+    return timezone.make_aware(datetime.combine(day, time(17, 0)))
 
 
 def _upload(name: str, content: bytes, content_type: str) -> SimpleUploadedFile:
@@ -153,7 +159,7 @@ def _dynamic(orgs, users) -> int:
             actor=province,
             authority=orgs["province"],
             year=2025,
-            due_at=today + timedelta(days=24),
+            due_at=_at_five(24),
             note="请各名单单位填报2025年度动态管理表；指标较上年变差的，请在说明中说明原因。",
         )
         report = dynamic_report_start(actor=steel_user, round=round_2025, listing=steel)
@@ -261,7 +267,7 @@ def _registry(orgs, users, code) -> int:
             actor=users["province"],
             authority=province,
             year=year,
-            due_at=timezone.now() + timedelta(days=40),
+            due_at=_at_five(40),
             note=f"请已备案的第三方评价机构于截止时间前报送{year}年度评价工作情况（含“十个严禁”自查）。",
         )
         created += 1
