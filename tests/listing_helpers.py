@@ -33,8 +33,9 @@ def listing(organization, authority, *, category="factory", level="city", year=2
 
 def xlsx_upload(rows, *, name="名单.xlsx", header=None):
     """An xlsx of the import layout: the header row, then `rows` (lists of cell values)."""
-    from listings.imports import COLUMNS
     from openpyxl import Workbook
+
+    from listings.imports import COLUMNS
 
     book = Workbook()
     sheet = book.active
