@@ -99,7 +99,14 @@ def test_lockout_after_failure_limit_even_with_right_password(client, demo, sett
 
 # Pages need a login.
 
-PUBLIC = {"/", "/healthz", "/accounts/login/", "/admin/login/", "/publicity/"}  # 公示 is public by law
+PUBLIC = {
+    "/",
+    "/healthz",
+    "/accounts/login/",
+    "/admin/login/",
+    "/publicity/",
+    "/lists/",
+}  # 公示 and the lists are public
 
 
 def all_paths(pk: int) -> list[str]:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from listings.models import DynamicReport
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (fixtures of the browser tests)
+from tests.browser.conftest import screenshot
 from tests.browser.test_login_dashboards import login
 from tests.dynamic_helpers import FACTORY, filed, open_round
 from tests.factories import PASSWORD, authority, enterprise, member
@@ -16,7 +16,7 @@ from tests.support import ensure_regions
 pytestmark = pytest.mark.browser
 
 
-def test_a_unit_files_and_the_city_sees_the_flag_in_the_browser(transactional_db, live_server, media_tmp, page):  # noqa: F811
+def test_a_unit_files_and_the_city_sees_the_flag_in_the_browser(transactional_db, live_server, media_tmp, page):
     ensure_regions()
     ministry = authority("工信部节能司（浏览器）", "110000", "ministry")
     province = authority("山西省工信厅（浏览器）", "140000", "province", ministry)
