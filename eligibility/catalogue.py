@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from greenmfg.dates import years_after, years_before
+
 HARD, PRIORITY, ADVISORY = "hard", "priority", "advisory"
 KINDS = {HARD: "硬性条件", PRIORITY: "优先条件", ADVISORY: "提示"}
 PASS, FAIL, WARN, NEEDS_EVIDENCE, NOT_APPLICABLE = "pass", "fail", "warn", "needs_evidence", "not_applicable"
@@ -59,17 +61,6 @@ def rule(code, title, kind, categories, source, params=()):
 
 def _date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def years_after(day: date, years: int) -> date:
-    return years_before(day, -years)
 
 
 def data(facts) -> dict:

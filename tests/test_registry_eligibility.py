@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from eligibility.assessor_registry import assessor_cap_use
@@ -226,20 +227,20 @@ def test_lifting_is_refused_without_a_reason_twice_or_by_another_authority(tree)
     assessor, _ = new_assessor()
     today = timezone.localdate()
     entry = blacklist(tree, assessor, today - timedelta(days=10))
-    with pytest.raises(services.ValidationError) as excinfo:
+    with pytest.raises(ValidationError) as excinfo:
         services.blacklist_lift(actor=tree.users["province"], entry=entry, reason="")
     assert excinfo.value.message_dict == {"reason": ["请填写移出黑名单的理由。"]}
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.blacklist_lift(actor=tree.users["ministry"], entry=entry, reason="部里认为不妥")
     services.blacklist_lift(actor=tree.users["province"], entry=entry, reason="复查后撤销")
-    with pytest.raises(services.ValidationError) as excinfo:
+    with pytest.raises(ValidationError) as excinfo:
         services.blacklist_lift(actor=tree.users["province"], entry=entry, reason="再次")
     assert excinfo.value.messages == [f"该记录已于{today:%Y年%m月%d日}移出黑名单。"]
 
 
 def test_blacklisting_needs_a_reason_and_notice_and_defaults_to_three_years(tree):
     assessor, _ = new_assessor()
-    with pytest.raises(services.ValidationError) as excinfo:
+    with pytest.raises(ValidationError) as excinfo:
         services.blacklist_add(
             actor=tree.users["province"],
             authority=tree.province,
@@ -256,7 +257,7 @@ def test_blacklisting_needs_a_reason_and_notice_and_defaults_to_three_years(tree
     }
     entry = blacklist(tree, assessor, date(2024, 2, 29))
     assert entry.ends_on == date(2027, 2, 28)
-    with pytest.raises(services.ValidationError) as excinfo:
+    with pytest.raises(ValidationError) as excinfo:
         services.blacklist_add(
             actor=tree.users["city"],
             authority=tree.city,
@@ -266,7 +267,7 @@ def test_blacklisting_needs_a_reason_and_notice_and_defaults_to_three_years(tree
             notice_ref="y",
         )
     assert excinfo.value.messages == ["只有省级或部级工业和信息化主管部门可以将评价机构列入黑名单。"]
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.blacklist_add(
             actor=tree.users["ent"],
             authority=tree.province,

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_audited_verb_has_a_chinese_label():
     verbs = set()
-    for path in [*ROOT.glob("*/services.py"), *ROOT.glob("*/services/*.py")]:
+    for path in [*ROOT.glob("*/services*.py"), *ROOT.glob("*/services*/*.py")]:
         verbs.update(re.findall(r'verb="([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     from reviews.workflow import TRANSITIONS
 
