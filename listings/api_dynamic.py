@@ -2,11 +2,6 @@
 listings.selectors_dynamic and listings.services_dynamic: an invisible report is 404, a service refusal a 400 in
 Chinese, no right to act on a visible report a 403."""
 
-from contextlib import contextmanager
-
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -16,9 +11,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from greenmfg.errors import api_service_errors
 from notices.models import Category
 
 from . import selectors_dynamic as sel
@@ -54,22 +50,6 @@ CHANGES_HELP = (
     '变更情况 {代码: {"changed": false} 或 {"changed": true, "value": "变更后内容", "date": "2025-03-01"}}；代码：'
     + "、".join(f"{c.code}（{c.label}{'，仅园区' if len(c.categories) == 1 else ''}）" for c in CHANGES)
 )
-
-
-@contextmanager
-def service_errors():
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise ValidationError({"detail": "".join(exc.messages)}) from exc
-        errors: dict = {}
-        for field, messages in exc.message_dict.items():
-            key = "detail" if field == NON_FIELD_ERRORS else field
-            errors.setdefault(key, []).extend(messages)
-        raise ValidationError(errors) from exc
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or "您无权办理此事项。") from exc
 
 
 class RoundRefSerializer(serializers.ModelSerializer):
@@ -227,7 +207,7 @@ class DynamicReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def _save(self, report, data) -> DynamicReport:
         if not any(k in data for k in ("indicators", "changes", "note")):
             return report
-        with service_errors():
+        with api_service_errors():
             return dynamic_report_save(
                 actor=self.request.user,
                 report=report,
@@ -251,7 +231,7 @@ class DynamicReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         listing = listings_visible_to(request.user).filter(pk=data["listing"]).first()
         if listing is None:
             raise ValidationError({"listing": ["名单不存在或不可见。"]})
-        with service_errors():
+        with api_service_errors():
             report = dynamic_report_start(actor=request.user, round=round_, listing=listing, request=request)
         report = self._save(report, data)
         return self._detail(report.pk, status.HTTP_201_CREATED)
@@ -285,7 +265,7 @@ class DynamicReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         report = self.get_object()
         data = self._input(ContentSerializer)
         report = self._save(report, data)
-        with service_errors():
+        with api_service_errors():
             report = dynamic_report_submit(actor=request.user, report=report, request=request)
         return self._detail(report.pk)
 
@@ -300,7 +280,7 @@ class DynamicReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def accept(self, request, pk=None):
         report = self.get_object()
         data = self._input(OpinionSerializer)
-        with service_errors():
+        with api_service_errors():
             report = dynamic_report_accept(actor=request.user, report=report, opinion=data["opinion"], request=request)
         return self._detail(report.pk)
 
@@ -315,6 +295,6 @@ class DynamicReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def return_(self, request, pk=None):
         report = self.get_object()
         data = self._input(OpinionSerializer)
-        with service_errors():
+        with api_service_errors():
             report = dynamic_report_return(actor=request.user, report=report, opinion=data["opinion"], request=request)
         return self._detail(report.pk)

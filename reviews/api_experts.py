@@ -2,18 +2,14 @@
 reviews.api_routes. Thin over reviews.selectors.experts and reviews.services.experts: an invisible panel or
 assignment is 404, a service refusal a 400 in Chinese, no right to act on a visible one a 403."""
 
-from contextlib import contextmanager
-
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from applications.selectors import applications_visible_to
+from greenmfg.errors import api_service_errors
 from notices.models import Category, Notice
 from organizations.models import ExpertProfile, Organization
 
@@ -30,22 +26,6 @@ ERRORS = {
     403: OpenApiResponse(description="能看到该对象，但无权办理此事项"),
     404: OpenApiResponse(description="对象不存在或不可见"),
 }
-
-
-@contextmanager
-def service_errors():
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise ValidationError({"detail": "；".join(exc.messages)}) from exc
-        errors: dict = {}
-        for field, messages in exc.message_dict.items():
-            key = "detail" if field == NON_FIELD_ERRORS else field
-            errors.setdefault(key, []).extend(messages)
-        raise ValidationError(errors) from exc
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or "您无权办理此事项。") from exc
 
 
 # ------------------------------------------------------------------------------------------------ serializers
@@ -222,7 +202,7 @@ class PanelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = PanelCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        with service_errors():
+        with api_service_errors():
             panel = services.panel_save(
                 actor=request.user,
                 authority=d["authority"],
@@ -256,7 +236,7 @@ class PanelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise ValidationError({"application": ["未找到该申报。"]})
         if expert is None:
             raise ValidationError({"expert": ["未找到该专家。"]})
-        with service_errors():
+        with api_service_errors():
             assignment = services.assignment_create(
                 actor=request.user, panel=panel, application=application, expert=expert, request=request
             )
@@ -274,7 +254,7 @@ class PanelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def auto_assign(self, request, pk=None):
         panel = self._member_panel()
         before = panel.assignments.count()
-        with service_errors():
+        with api_service_errors():
             unfilled = services.assignments_auto(actor=request.user, panel=panel, request=request)
         return Response(
             {
@@ -344,7 +324,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         assignment = self.get_object()
         data = DeclineRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
+        with api_service_errors():
             services.assignment_decline(
                 actor=request.user,
                 assignment=assignment,
@@ -367,7 +347,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data = ScoreRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = {item["criterion"]: item["value"] for item in data.validated_data["scores"]}
-        with service_errors():
+        with api_service_errors():
             services.score_submit(
                 actor=request.user,
                 assignment=assignment,
