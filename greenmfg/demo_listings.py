@@ -146,7 +146,7 @@ def _dynamic(orgs, users) -> int:
         dynamic_report_save(actor=steel_user, report=report, indicators=STEEL_2024, changes=UNCHANGED)
         dynamic_report_submit(actor=steel_user, report=report)
         dynamic_report_accept(actor=province, report=report, opinion="指标完整，同意。")
-        closed = timezone.make_aware(timezone.datetime(today.year, 4, 15, 23, 59, 59))
+        closed = timezone.make_aware(datetime(today.year, 4, 15, 23, 59, 59))
         DynamicRound.objects.filter(pk=round_2024.pk).update(due_at=closed)
         DynamicReport.objects.filter(pk=report.pk).update(
             submitted_at=closed - timedelta(days=6), reviewed_at=closed - timedelta(days=2)
@@ -257,7 +257,7 @@ def _registry(orgs, users, code) -> int:
                 "年度工作情况.pdf", demo_pdf("2023年度工作情况报告", orgs["assessor"].name), "application/pdf"
             ),
         )
-        closed = timezone.make_aware(timezone.datetime(2024, 4, 30, 23, 59, 59))
+        closed = timezone.make_aware(datetime(2024, 4, 30, 23, 59, 59))
         AnnualReportCall.objects.filter(pk=call.pk).update(due_at=closed)
         type(report).objects.filter(pk=report.pk).update(submitted_at=closed - timedelta(days=9))
         created += 2
