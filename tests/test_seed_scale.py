@@ -22,7 +22,9 @@ from notices.models import Notice
 from notices.selectors import open_notices_for
 from organizations.credit_code import check_credit_code
 from organizations.models import Organization
-from reviews.models import Referral
+from reviews.models import Assignment, Panel, Referral
+from reviews.selectors.experts import ConflictIndex, ranking
+from reviews.services.experts import weighted_total
 
 N = 60
 
@@ -77,13 +79,62 @@ def test_counts_codes_and_data(seeded):
         assert app.applicant.competent_authority.kind == "authority"
         if app.state == State.DRAFT:
             assert app.holder_id == app.applicant_id and app.submitted_at is None
-        if app.state in (State.UNDER_REVIEW, State.NOT_RECOMMENDED):
-            assert app.holder_id == app.applicant.competent_authority_id
-            assert Referral.objects.filter(application=app, authority=app.holder).exists()
+        if app.state in (State.UNDER_REVIEW, State.NOT_RECOMMENDED, State.RECOMMENDED):
+            # Up the chain from the applicant's authority to the holder: each level below recommended it.
+            chain = list(Referral.objects.filter(application=app).order_by("id"))
+            assert chain[0].authority_id == app.applicant.competent_authority_id
+            assert chain[-1].authority_id == app.holder_id
+            assert all(r.decision == "recommend" for r in chain[:-1])
+            assert all(a.authority.parent_id == b.authority_id for a, b in zip(chain, chain[1:], strict=False))
+            last = {State.UNDER_REVIEW: "", State.NOT_RECOMMENDED: "not_recommend", State.RECOMMENDED: "recommend"}
+            assert chain[-1].decision == last[app.state]
+            if app.state != State.UNDER_REVIEW:
+                assert app.holder_id == app.applicant.competent_authority_id
     # A third-party application has exactly one live engagement; every live engagement is on one.
     live = Engagement.objects.filter(status__in=["pending", "accepted"])
     assert {e.application_id for e in live} == {a.pk for a in apps if a.evaluation_mode == "third_party"}
     assert CreditRecord.objects.filter(source__endswith="（规模测试2030）").exists()
+    assert any(a.state == State.UNDER_REVIEW and a.holder.level == "province" for a in apps)
+
+
+def test_expert_review_at_the_provinces(seeded):
+    panels = list(Panel.objects.select_related("authority", "notice"))
+    assert panels and all(p.authority.level == "province" and p.notice.issuer_id == p.authority_id for p in panels)
+    held = Application.objects.filter(state=State.UNDER_REVIEW, holder__level="province")
+    assert {(a.holder_id, a.category) for a in held} == {(p.authority_id, p.category) for p in panels}
+    ranked = 0
+    for panel in panels:
+        criteria = list(panel.criteria.all())
+        experts = list(panel.experts.select_related("user"))
+        assert len(criteria) >= 5 and len(experts) == 15
+        assert all(e.pool_id == panel.authority_id for e in experts)
+        assignments = list(panel.assignments.select_related("application__applicant", "expert__user"))
+        apps = {a.application for a in assignments}
+        assert {a.pk for a in apps} == set(
+            held.filter(holder=panel.authority, category=panel.category).values_list("pk", flat=True)
+        )
+        index = ConflictIndex(experts, apps)
+        active = Counter()
+        for a in assignments:
+            if a.status == Assignment.Status.DECLINED:
+                assert a.decline_reason and not a.scores.exists()
+                continue
+            active[a.application_id] += 1
+            assert not index.reasons(a.expert, a.application)  # never an expert with a conflict
+            visible = get_objects_for_user(a.expert.user, "applications.view_application", klass=Application)
+            assert a.application in visible  # as assignment_create grants
+            if a.status == Assignment.Status.SUBMITTED:
+                values = {s.criterion_id: s.value for s in a.scores.all()}
+                assert set(values) == {c.pk for c in criteria}
+                assert a.total == weighted_total(criteria, values)
+            else:
+                assert a.total is None and not a.scores.exists()
+        assert set(active.values()) == {3}
+        table = ranking(panel)
+        assert {r.application.pk for r in table.rows} == {a.pk for a in apps} and table.quota
+        assert all((r.rank is not None) == bool(r.totals) for r in table.rows)
+        ranked += sum(r.rank is not None for r in table.rows)
+    assert ranked >= len(held) // 2  # most applications are scored
 
 
 def test_authority_tree_shape(seeded):
