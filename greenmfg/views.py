@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,12 @@ from .dashboards import dashboard_context
 @login_not_required
 def landing(request):
     return render(request, "landing.html")
+
+
+@login_not_required
+def favicon(request):
+    """Pages not drawn by base.html (the admin) make the browser ask for /favicon.ico; answer with the portal's."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_not_required

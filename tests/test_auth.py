@@ -106,6 +106,7 @@ PUBLIC = {
     "/admin/login/",
     "/publicity/",
     "/lists/",
+    "/favicon.ico",
 }  # 公示 and the lists are public
 
 
@@ -154,6 +155,13 @@ def test_public_pages_are_open(client, db, path):
         assert response.json() == {"status": "ok"}
     else:
         assert "绿色制造名单推荐申报门户" in response.content.decode()
+
+
+def test_favicon_ico_answers_with_the_portal_icon(client, db):
+    # The admin's pages link no icon, so the browser asks for /favicon.ico; a 404 there is a console error.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/favicon") and response["Location"].endswith(".svg")
 
 
 def test_login_redirects_back_to_next(client, tree):
