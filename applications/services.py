@@ -12,7 +12,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from activity.services import audit_record, notification_send
-from greenmfg.uploads import CONTENT_TYPES, check_upload, store_upload
+from greenmfg.uploads import CONTENT_TYPES, check_upload, safe_name, store_upload
 from notices.models import Notice, NoticeCategory, RequiredMaterial
 from organizations.models import Organization
 from organizations.selectors import memberships_of
@@ -244,7 +244,7 @@ def _add_version(*, actor, application, kind, upload, accepted, max_bytes, mater
                 material=material,
                 kind=kind,
                 version=(latest.version + 1) if latest else 1,
-                original_name=upload.name[:255],
+                original_name=safe_name(upload.name),
                 content_type=CONTENT_TYPES[detected],
                 size=upload.size,
                 sha256=sha,

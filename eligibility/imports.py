@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activity.services import audit_record
+from greenmfg.uploads import check_archive, safe_name
 from organizations.credit_code import check_credit_code
 from organizations.models import Membership, Organization
 from organizations.selectors import memberships_of
@@ -34,6 +35,7 @@ LIST_KINDS = {CreditRecord.Kind.GREEN_LIST, CreditRecord.Kind.REMOVED}
 IMPORT_LEVELS = (Organization.Level.PROVINCE, Organization.Level.MINISTRY)
 HEADER_SCAN_ROWS = 10  # a title row or two may sit above the header
 REEVALUATE_CHUNK = 500
+IMPORT_MAX_INFLATED = 256 * 1024 * 1024  # openpyxl holds the shared strings in memory
 CODES_PER_QUERY = 500
 
 # Column → accepted header names (after normalisation: no spaces, no "*", no bracketed hints).
@@ -137,7 +139,7 @@ def _read_input(upload_or_path) -> tuple[str, bytes]:
             raise ValidationError(f"“{path}”是文件夹，不是文件。") from exc
         except OSError as exc:
             raise ValidationError(f"无法读取文件“{path}”：{exc.strerror or exc}。") from exc
-    name = Path(getattr(upload_or_path, "name", "") or "上传文件").name
+    name = safe_name(getattr(upload_or_path, "name", ""), default="上传文件")
     if hasattr(upload_or_path, "seek"):
         upload_or_path.seek(0)
     if hasattr(upload_or_path, "chunks"):
@@ -386,6 +388,8 @@ def parse(content: bytes, *, name: str, kind: str, source_default: str = "") -> 
     """Read and check every row; raises ValidationError (Chinese) when the file as a whole cannot be used."""
     if not content:
         raise ValidationError(f"文件“{name}”是空的。")
+    if content.startswith(b"PK\x03\x04"):  # a zip bomb is refused before zipfile or openpyxl read it
+        check_archive(io.BytesIO(content), name=name, max_inflated=IMPORT_MAX_INFLATED)
     if _is_xlsx(content):
         rows, read_as = _xlsx_rows(content, name), "Excel 工作簿"
     else:

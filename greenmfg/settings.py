@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "greenmfg.upload_handlers.UploadLimitMiddleware",  # oversized uploads refused before CSRF reads the body
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.ActingOrganizationMiddleware",
@@ -174,6 +175,14 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads stop while they arrive once past the largest limit any form accepts (a notice's material: 500 MB).
+FILE_UPLOAD_HANDLERS = [
+    "greenmfg.upload_handlers.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+UPLOAD_MAX_FILE_BYTES = 500 * 1024 * 1024
+UPLOAD_MAX_REQUEST_BYTES = UPLOAD_MAX_FILE_BYTES + 16 * 1024 * 1024
 
 # Celery: eager without a broker (embedded), Redis in production.
 # A shared cache (rate limits of public forms count across web workers): CACHE_URL=redis://host:6379/1.

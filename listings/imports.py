@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from activity.services import audit_record
 from eligibility.imports import CATEGORIES, LEVELS, _blank, _date, _norm_header, _text, _xlsx_rows
-from greenmfg.uploads import check_upload
+from greenmfg.uploads import check_upload, safe_name
 from organizations.credit_code import check_credit_code
 from organizations.models import Membership, Organization, Region
 from organizations.selectors import authority_subtree_ids, memberships_of
@@ -34,6 +34,7 @@ from .models import Listing, ListingImport
 from .services import reevaluate_units
 
 MAX_BYTES = 20 * 1024 * 1024
+IMPORT_MAX_INFLATED = 256 * 1024 * 1024  # openpyxl holds the shared strings in memory
 HEADER_SCAN_ROWS = 10
 FIRST_YEAR = 2016  # the first green manufacturing lists were published for 2016 (工信部 2016年第一批)
 CODES_PER_QUERY = 500
@@ -417,10 +418,10 @@ def listings_import(*, actor, authority: Organization, upload, request=None) -> 
     batch.errors as {"row", "column", "reason"} (with "warning": True for notes that did not stop the row)."""
     if not can_import(actor, authority):
         raise PermissionDenied("只有市级、省级、部级主管部门的审核人或管理员可以导入历史名单。")
-    check_upload(upload, accepted=["xlsx"], max_bytes=MAX_BYTES)
+    check_upload(upload, accepted=["xlsx"], max_bytes=MAX_BYTES, max_inflated=IMPORT_MAX_INFLATED)
     upload.seek(0)
     content = b"".join(upload.chunks()) if hasattr(upload, "chunks") else upload.read()
-    name = (getattr(upload, "name", "") or "名单.xlsx").rsplit("/", 1)[-1][:255]
+    name = safe_name(getattr(upload, "name", ""), default="名单.xlsx")
     parsed = parse(content, name=name)
     try:
         return _load(actor=actor, authority=authority, parsed=parsed, name=name, content=content, request=request)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from activity.services import audit_record, notification_send
-from greenmfg.uploads import CONTENT_TYPES, check_upload
+from greenmfg.uploads import CONTENT_TYPES, check_upload, safe_name
 from organizations.models import Organization
 from organizations.selectors import authority_subtree_ids
 
@@ -514,7 +514,7 @@ def attachment_add(*, actor, notice: Notice, upload, name: str = "", request=Non
     kind = check_upload(upload, accepted=ATTACHMENT_TYPES, max_bytes=ATTACHMENT_MAX_BYTES)
     attachment = NoticeAttachment(
         notice=notice,
-        name=(name or upload.name)[:200],
+        name=safe_name(name or upload.name, default="附件")[:200],
         content_type=CONTENT_TYPES[kind],
         size=upload.size,
         uploaded_by=actor if getattr(actor, "pk", None) else None,

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from activity.services import audit_record
-from greenmfg.uploads import CONTENT_TYPES, check_upload
+from greenmfg.uploads import CONTENT_TYPES, check_upload, safe_name
 
 from ..models import AssessorFiling, AssessorFilingProof, Organization
 from ..registry_models import SENIOR_FIELDS
@@ -108,7 +108,7 @@ def _add_proof(*, actor, filing: AssessorFiling, kind: str, upload, title: str =
             filing=filing,
             kind=kind,
             title=(title or "").strip()[:128],
-            original_name=upload.name[:255],
+            original_name=safe_name(upload.name),
             content_type=CONTENT_TYPES[detected],
             size=upload.size,
             sha256=sha,

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from activity.services import audit_record
+from greenmfg.uploads import safe_name
 
 from ..models import AnnualReportCall, AssessorAnnualReport, AssessorFiling, Organization
 from ..registry_models import TEN_PROHIBITIONS
@@ -148,7 +149,7 @@ def annual_report_submit(
     for field, value in cleaned.items():
         setattr(report, field, value)
     report.file.name = name
-    report.original_name = upload.name[:255]
+    report.original_name = safe_name(upload.name)
     report.size = upload.size
     report.sha256 = sha
     report.submitted_by = actor if getattr(actor, "pk", None) else None

@@ -17,7 +17,7 @@ from django.utils import timezone
 from activity.services import audit_record, notification_send
 from applications.models import Application, State
 from applications.services import members
-from greenmfg.uploads import check_upload, store_upload
+from greenmfg.uploads import check_upload, safe_name, store_upload
 from notices.models import Deadline, Notice
 from notices.services import deadline_enforce
 from organizations.models import Membership, Organization
@@ -236,7 +236,7 @@ def batch_scan_upload(*, actor, batch: Batch, upload, request=None) -> Batch:
         _bump(
             batch,
             scan=name,
-            scan_name=(upload.name or f"扫描件.{kind}")[:255],
+            scan_name=safe_name(upload.name, default=f"扫描件.{kind}"),
             scan_sha256=sha,
             scan_uploaded_at=timezone.now(),
             scan_uploaded_by=actor,

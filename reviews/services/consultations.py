@@ -12,7 +12,7 @@ from django.utils import timezone
 from activity.services import audit_record, notification_send
 from applications.models import Application, NegativeItem, State
 from applications.services import facts_changed, grant_view, is_member, members
-from greenmfg.uploads import check_upload, store_upload
+from greenmfg.uploads import check_upload, safe_name, store_upload
 from organizations.models import Organization
 
 from ..models import Consultation, ConsultationReply, Referral
@@ -199,7 +199,7 @@ def reply_submit(
     stored = None
     if detected is not None:
         stored, sha = store_upload(proof, folder="consultations", kind=detected)
-        reply.proof.name, reply.proof_name, reply.proof_sha256 = stored, proof.name[:255], sha
+        reply.proof.name, reply.proof_name, reply.proof_sha256 = stored, safe_name(proof.name), sha
         fields += ["proof", "proof_name", "proof_sha256"]
     try:
         reply.save(update_fields=fields)
