@@ -32,8 +32,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
+def watched_page(browser):
+    """A page in a fresh browser context (its own cookies) recording console errors and requests to other hosts."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.console_errors = []
@@ -47,8 +47,14 @@ def page(browser, live_server):
             else None
         ),
     )
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = watched_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture
