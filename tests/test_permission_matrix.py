@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.permission_matrix_table import ANONYMOUS, API, OBJECTS, PAGES, ROLES, Scene
+from tests.permission_matrix_objects import OBJECTS, Scene
+from tests.permission_matrix_table import ANONYMOUS, API, PAGES, ROLES
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # Outside the matrix: Django's own admin site (staff only, guarded by its own login) and DRF's format suffixes.
@@ -59,16 +60,21 @@ def discovered_api() -> set[str]:
 
 
 HOW_TO_ADD = (
-    "在 tests/permission_matrix_table.py 的 {table} 中登记它：选用（或新写）OBJECTS 里的演示对象，列出可访问的角色"
+    "在 tests/permission_matrix_table.py 的 {table} 中登记：选用（或在 tests/permission_matrix_objects.py 的 OBJECTS 中"
+    "新写）填参数的演示对象，按可见性规则列出可访问的角色"
 )
 
 
 def test_every_discovered_page_is_in_the_table():
     pages = discovered_pages()
-    missing = sorted(set(pages) - set(PAGES))
+    missing = [f"{n} (/{pages[n]})" for n in sorted(set(pages) - set(PAGES))]
     stale = sorted(set(PAGES) - set(pages))
-    assert not missing, f"未登记的页面 {[f'{n} (/{pages[n]})' for n in missing]}；" + HOW_TO_ADD.format(table="PAGES")
-    assert not stale, f"权限矩阵登记了已不存在的页面 {stale}：请从 PAGES 中删去"
+    problems = []
+    if missing:
+        problems.append(f"未登记的页面 {missing}：" + HOW_TO_ADD.format(table="PAGES"))
+    if stale:
+        problems.append(f"PAGES 登记了已不存在的页面 {stale}：请删去")
+    assert not problems, "\n".join(problems)
     assert len(pages) >= 80, len(pages)
 
 
@@ -76,8 +82,12 @@ def test_every_discovered_api_operation_is_in_the_table():
     operations = discovered_api()
     missing = sorted(operations - set(API))
     stale = sorted(set(API) - operations)
-    assert not missing, f"未登记的 API 操作 {missing}；" + HOW_TO_ADD.format(table="API")
-    assert not stale, f"权限矩阵登记了已不存在的 API 操作 {stale}：请从 API 中删去"
+    problems = []
+    if missing:
+        problems.append(f"未登记的 API 操作 {missing}：" + HOW_TO_ADD.format(table="API"))
+    if stale:
+        problems.append(f"API 登记了已不存在的操作 {stale}：请删去")
+    assert not problems, "\n".join(problems)
     assert len(operations) >= 45, len(operations)
 
 
@@ -97,7 +107,14 @@ def outcome(response, *, api: bool, write: bool, anonymous: bool) -> str:
     An action that refuses (400, 403, 409, 422, or a redirect with a message) has seen its object: 'ok'."""
     status = response.status_code
     if status == 404:
-        return "404"
+        # The plain 404 and nothing of the object: the site's page, or DRF's {"detail": …}.
+        if api:
+            plain = response.get("Content-Type", "").startswith("application/json") and set(response.json()) == {
+                "detail"
+            }
+        else:
+            plain = "页面不存在" in response.content.decode()
+        return "404" if plain else "404-with-content"
     if status in (301, 302, 303):
         location = urlsplit(response["Location"]).path
         return "login" if location.startswith(("/accounts/login/", "/admin/login/")) else "ok"
