@@ -10,7 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -22,7 +24,7 @@ from notices.selectors import notice_family
 from organizations.models import ExpertAffiliation, ExpertProfile, Membership, Organization
 from organizations.selectors import acting_org_ids
 
-from ..models import Assignment, ExpertConflict, Panel
+from ..models import Assignment, ExpertConflict, Panel, Referral
 
 CENT = Decimal("0.01")
 
@@ -193,7 +195,8 @@ def panel_applications(panel: Panel) -> QuerySet[Application]:
         Application.objects.filter(
             category=panel.category,
             notice_id__in=family,
-            pk__in=Application.objects.filter(referrals__authority_id=panel.authority_id).values("pk"),
+            # The referrals alone: joined back to applications, PostgreSQL scanned every application.
+            pk__in=Referral.objects.filter(authority_id=panel.authority_id).values("application_id"),
         )
         .select_related("applicant", "applicant__region", "holder")
         .order_by("id")
@@ -210,6 +213,17 @@ def _badges(findings) -> list[dict]:
     ]
 
 
+def _priority_findings(evaluation_ids) -> dict:
+    """Each evaluation's findings as far as the badges need them. On PostgreSQL only the passed priority findings
+    leave the database: the whole list is ~9 KB of JSON per row, and decoding it was most of a large panel's time."""
+    qs = Evaluation.objects.filter(pk__in=evaluation_ids)
+    if connection.vendor != "postgresql":
+        return dict(qs.values_list("pk", "findings"))
+    path = f'$[*] ? (@.kind == "{PRIORITY}" && @.outcome == "{PASS}")'
+    passed = RawSQL("jsonb_path_query_array(findings, %s::jsonpath)", (path,), output_field=JSONField())
+    return dict(qs.annotate(passed=passed).values_list("pk", "passed"))
+
+
 def ranking(panel: Panel) -> Ranking:
     """Rows ordered by aggregate score (unscored last), then by priority badges, then by applicant; the first
     `quota` ranked rows are within the authority's quota for the category. Six queries, whatever the rows."""
@@ -217,7 +231,7 @@ def ranking(panel: Panel) -> Ranking:
     latest = Evaluation.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
     applications = list(panel_applications(panel).annotate(latest_evaluation_id=Subquery(latest)))
     evaluation_ids = [a.latest_evaluation_id for a in applications if a.latest_evaluation_id]
-    findings = dict(Evaluation.objects.filter(pk__in=evaluation_ids).values_list("pk", "findings"))
+    findings = _priority_findings(evaluation_ids)
     assigned: dict[int, int] = defaultdict(int)
     totals: dict[int, list[Decimal]] = defaultdict(list)
     for app_id, status, total in Assignment.objects.filter(
