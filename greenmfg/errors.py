@@ -32,3 +32,32 @@ def api_service_errors():
         raise ApiValidationError(errors) from exc
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc) or "您无权办理此事项。") from exc
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, with the framework's English texts put in Chinese: Django's 404 ("No Organization matches the
+    given query.") and the parsers' errors ("JSON parse error - …"); messages already in Chinese are kept."""
+    import re
+
+    from django.http import Http404
+    from rest_framework.exceptions import NotFound, ParseError
+    from rest_framework.views import exception_handler
+
+    def english(message) -> bool:
+        return not re.search(r"[\u4e00-\u9fff]", str(message))
+
+    if isinstance(exc, Http404) and english(exc):
+        exc = NotFound("未找到，或您无权查看。")
+    elif isinstance(exc, ParseError) and english(exc.detail):
+        exc = ParseError(f"请求内容无法解析（{exc.detail}）。")
+    return exception_handler(exc, context)
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    """An unknown address under /api/ answers in JSON, as the API's own 404s do; pages keep the 404 page."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "未找到，或您无权查看。"}, status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception, template_name)

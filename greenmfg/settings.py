@@ -225,6 +225,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "greenmfg.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "绿色制造名单推荐申报门户 API",
@@ -236,6 +237,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No calls out of the intranet: Swagger UI would otherwise load a badge from validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # The 403/404/400 answers every operation of a kind gives (not logged in, unknown object or page, bad filter).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "greenmfg.openapi.document_common_errors",
+    ],
     # Choice sets shared by several serializers, or sharing a field name with another set: one name each.
     "ENUM_NAME_OVERRIDES": {
         "CategoryEnum": "notices.models.Category",

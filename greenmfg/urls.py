@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from activity import views as activity_views
@@ -12,7 +11,7 @@ from applications.api import EngagementViewSet
 from documents.api import DocumentViewSet
 from listings.api_routes import register as register_listing_routes
 from notices.api import NoticeViewSet
-from organizations.api import OrganizationViewSet, me
+from organizations.api import OrganizationViewSet, TokenView, me
 from organizations.api_routes import register as register_registry_routes
 from reviews.api import ApplicationFlowViewSet
 from reviews.api_routes import register as register_review_routes
@@ -21,6 +20,8 @@ from stats.api_routes import register as register_stats_routes
 from . import views
 
 router = DefaultRouter()
+# No "/transitions.json" URLs: the actions take no format argument (such a URL was a 500); ?format= still works.
+router.include_format_suffixes = False
 router.register("organizations", OrganizationViewSet, basename="api-organization")
 router.register("notifications", NotificationViewSet, basename="api-notification")
 router.register("notices", NoticeViewSet, basename="api-notice")
@@ -33,7 +34,7 @@ register_registry_routes(router)
 register_listing_routes(router)
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", me, name="api-me"),
     path("", include(router.urls)),
 ]
@@ -74,3 +75,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "greenmfg.errors.page_not_found"

@@ -54,8 +54,9 @@ class TransitionRequestSerializer(serializers.Serializer):
 
 
 class TransitionRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
+    # Either a refusal (detail and problems) or the request's field errors keyed by field: neither key is required.
+    detail = serializers.CharField(required=False)
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class TransitionConflictSerializer(serializers.Serializer):

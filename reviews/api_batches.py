@@ -20,6 +20,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from greenmfg.validators import MAX_OBJECT_ID
 from notices.models import Notice
 from notices.selectors import notices_visible_to
 from organizations.models import Organization
@@ -128,7 +129,9 @@ class BatchCreateSerializer(serializers.Serializer):
         queryset=Notice.objects.all(), label="通知", error_messages={"does_not_exist": "通知不存在或不可见。"}
     )
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), label="申报（按推荐顺序）", allow_empty=False
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID),
+        label="申报（按推荐顺序）",
+        allow_empty=False,
     )
     title = serializers.CharField(required=False, allow_blank=True, max_length=200, label="批次名称")
     authority = serializers.IntegerField(required=False, label="推荐单位", help_text="本人在多个主管部门任职时指定")
@@ -141,7 +144,9 @@ class BatchCreateSerializer(serializers.Serializer):
 
 class BatchUpdateSerializer(serializers.Serializer):
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), label="申报（按推荐顺序）", allow_empty=False
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID),
+        label="申报（按推荐顺序）",
+        allow_empty=False,
     )
     version = serializers.IntegerField(required=False, min_value=1, label="期望版本")
 
@@ -159,8 +164,9 @@ class BatchTransitionSerializer(serializers.Serializer):
 
 
 class BatchRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
+    # Either a refusal (detail and problems) or the request's field errors keyed by field: neither key is required.
+    detail = serializers.CharField(required=False)
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class BatchConflictSerializer(serializers.Serializer):
@@ -170,7 +176,9 @@ class BatchConflictSerializer(serializers.Serializer):
 
 
 ERRORS = {
-    400: OpenApiResponse(BatchRefusalSerializer, description="不符合业务规则，problems 逐项列出"),
+    400: OpenApiResponse(
+        BatchRefusalSerializer, description="不符合业务规则（problems 逐项列出），或字段错误（按字段名列出）"
+    ),
     403: OpenApiResponse(description="能看到该批次，但无权办理"),
     404: OpenApiResponse(description="批次不存在或不可见"),
     409: OpenApiResponse(BatchConflictSerializer, description="批次已被他人处理（版本或状态已变）"),

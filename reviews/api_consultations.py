@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from applications.models import NegativeItem
 from applications.selectors import applications_visible_to
+from greenmfg.validators import MAX_OBJECT_ID
 from organizations.models import Organization
 from organizations.selectors import acting_org_ids
 
@@ -166,10 +167,14 @@ class ConsultationDetailSerializer(ConsultationSerializer):
 
 class SendSerializer(serializers.Serializer):
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="申报编号（本单位审核中的）"
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID),
+        allow_empty=False,
+        help_text="申报编号（本单位审核中的）",
     )
     departments = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="本单位对口协同部门的编号"
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID),
+        allow_empty=False,
+        help_text="本单位对口协同部门的编号",
     )
     due = serializers.DateField(label="反馈截止日期", help_text="如 2025-05-20，不早于今天（北京时间）")
     message = serializers.CharField(label="函告内容", required=False, allow_blank=True, default="", max_length=2000)

@@ -2,7 +2,13 @@
 reviews.api_routes. Thin over reviews.selectors.experts and reviews.services.experts: an invisible panel or
 assignment is 404, a service refusal a 400 in Chinese, no right to act on a visible one a 403."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -10,6 +16,7 @@ from rest_framework.response import Response
 
 from applications.selectors import applications_visible_to
 from greenmfg.errors import api_service_errors
+from greenmfg.validators import MAX_OBJECT_ID
 from notices.models import Category, Notice
 from organizations.models import ExpertProfile, Organization
 
@@ -79,13 +86,23 @@ class PanelCreateSerializer(serializers.Serializer):
     name = serializers.CharField(label="评审组名称", max_length=128)
     aggregate = serializers.ChoiceField(label="汇总方式", choices=Panel.Aggregate.choices, default="mean")
     experts_per_application = serializers.IntegerField(label="每项申报评审专家数", default=3)
-    experts = serializers.ListField(child=serializers.IntegerField(), label="专家编号", required=False, default=list)
+    experts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID),
+        label="专家编号",
+        required=False,
+        default=list,
+    )
     criteria = ExpertCriterionSerializer(many=True, required=False, help_text="评分表；可省略，稍后在页面设置")
 
 
 class AssignRequestSerializer(serializers.Serializer):
     application = serializers.IntegerField(label="申报编号")
     expert = serializers.IntegerField(label="专家编号")
+
+
+class AssignmentScoreSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField(help_text="评分项编号")
+    value = serializers.CharField(help_text="得分，两位小数")
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -117,7 +134,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "responded_at",
         ]
 
-    def get_scores(self, assignment) -> list[dict[str, str]]:
+    @extend_schema_field(AssignmentScoreSerializer(many=True))
+    def get_scores(self, assignment) -> list[dict]:
         return [{"criterion": s.criterion_id, "value": str(s.value)} for s in assignment.scores.all()]
 
 

@@ -14,6 +14,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from applications.selectors import applications_visible_to
+from greenmfg.validators import MAX_OBJECT_ID
 from notices.selectors import notices_visible_to
 
 from .models import Objection, Publicity
@@ -61,7 +62,9 @@ class PublicityCreateSerializer(serializers.Serializer):
     title = serializers.CharField(label="公示标题", max_length=200)
     starts_on = serializers.DateField(label="公示开始日期")
     ends_on = serializers.DateField(label="公示结束日期")
-    applications = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+    applications = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID), allow_empty=False
+    )
     body = serializers.CharField(required=False, allow_blank=True, default="")
     contact = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
@@ -83,8 +86,9 @@ class HandleSerializer(serializers.Serializer):
 
 
 class RefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
+    # Either a refusal (detail and problems) or the request's field errors keyed by field: neither key is required.
+    detail = serializers.CharField(required=False)
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 REFUSED = {400: RefusalSerializer, 404: OpenApiResponse(description="公示不存在或无权查看")}

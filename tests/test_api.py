@@ -147,3 +147,34 @@ def test_api_docs_use_only_local_assets(client, tree):
     assert '"validatorUrl": null' in html
     for url in assets:  # shipped with the code (drf-spectacular-sidecar), not fetched from anywhere
         assert finders.find(url.removeprefix("/static/").split("?")[0]), url
+
+
+def test_unknown_object_and_unreadable_body_are_refused_in_chinese(api, tree):
+    api.force_authenticate(tree.users["county"])
+    missing = api.get("/api/v1/organizations/987654/")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "未找到，或您无权查看。"}
+    # An address no API route matches (an id that is not a number, a ".json" suffix) is a JSON 404 too.
+    for path in ("/api/v1/organizations/1.5/", "/api/v1/notices/1/publish.json", "/api/v1/no-such-thing/"):
+        unknown = api.get(path)
+        assert unknown.status_code == 404, path
+        assert unknown.json() == {"detail": "未找到，或您无权查看。"}, path
+    garbled = api.post("/api/v1/auth/token/", b'{"username": ', content_type="application/json")
+    assert garbled.status_code == 400
+    assert garbled.json()["detail"].startswith("请求内容无法解析（JSON parse error")
+    assert not Token.objects.exists()
+
+
+def test_schema_documents_the_errors_every_operation_can_give(client, tree):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+    # Not logged in → 403; an unknown object or page → 404; a malformed filter → 400.
+    assert {"200", "403", "404"} <= set(paths["/api/v1/organizations/{id}/"]["get"]["responses"])
+    assert {"200", "400", "403", "404"} <= set(paths["/api/v1/notices/"]["get"]["responses"])
+    assert paths["/api/v1/notices/"]["get"]["responses"]["404"]["description"].startswith("页码无效")
+    # The token endpoint needs no login, and says so.
+    token = paths["/api/v1/auth/token/"]["post"]
+    assert {"200", "400"} <= set(token["responses"]) and "403" not in token["responses"]
+    assert token.get("security", []) in ([], [{}])
+    # Public operations (the 公示) have no 403 for the anonymous.
+    assert "403" not in paths["/api/v1/publicity/{id}/"]["get"]["responses"]

@@ -199,3 +199,22 @@ def test_list_page_and_endpoint_queries_do_not_grow(client, tree, notice):
     assert page.count(reverse("batch-detail", args=[Batch.objects.first().pk])) == 1
     assert c.get("/api/v1/batches/").json()["count"] == 20
     assert (_count(c, reverse("batch-list")), _count(c, "/api/v1/batches/")) == (page_one, api_one)
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/v1/batches/", "applications"),
+        ("/api/v1/consultations/", "applications"),
+        ("/api/v1/consultations/", "departments"),
+        ("/api/v1/publicity-management/", "applications"),
+    ],
+)
+def test_an_id_beyond_the_database_range_is_a_400_not_a_500(client, tree, notice, path, field):
+    """SQLite's integers stop at 2**63 - 1: a larger id in a list used to reach pk__in and end in a 500."""
+    c = api(client, tree.users["county"])
+    payload = {"notice": notice.pk, "applications": [1], "departments": [1], "due": "2030-01-01", field: [2**64]}
+    response = c.post(path, payload, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()[field] == {"0": ["请确保该值小于或者等于 9223372036854775807。"]}
+    assert not Batch.objects.exists()
