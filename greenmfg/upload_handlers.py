@@ -34,6 +34,7 @@ class UploadLimitHandler(FileUploadHandler):
             self.request.upload_refused = message
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.request_length = content_length  # new_file() overwrites content_length with the part's own
         if content_length and content_length > self.max_request:
             self._refuse(
                 f"本次提交的数据约{_mb(content_length)}，超过系统允许的上限{_mb(self.max_request)}，"
@@ -45,7 +46,8 @@ class UploadLimitHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         if start + len(raw_data) > self.max_file:
             self._refuse(
-                f"文件“{safe_name(self.file_name)}”超过系统允许的单个文件上限{_mb(self.max_file)}，未保存。"
+                f"文件“{safe_name(self.file_name)}”超过系统允许的单个文件上限{_mb(self.max_file)}"
+                f"（本次提交约{_mb(getattr(self, 'request_length', 0) or start + len(raw_data))}），未保存。"
                 "请压缩或拆分后重新上传。"
             )
             # The rest of the body is under UPLOAD_MAX_REQUEST_BYTES: read and dropped, so the browser gets the answer.

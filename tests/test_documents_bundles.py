@@ -10,6 +10,7 @@ import zipfile
 
 import pdfplumber
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -327,15 +328,21 @@ def test_an_owner_locked_pdf_is_merged_and_a_password_protected_one_is_named(tre
     reader = PdfReader(io.BytesIO(merged_pdf.render(application_bundle(application, tree.ent))))
     assert len(reader.pages) == 2 + 2 + 4 and "加密第2页" in reader.pages[3].extract_text()
 
+    # An upload with an opening password is refused now; one stored before that check is still named here.
     material = notice.categories.get(category="factory").materials.get(name="自评价报告")
-    services.material_upload(
-        actor=tree.users["ent"],
-        application=application,
-        kind=str(material.pk),
-        upload=SimpleUploadedFile("有密码.pdf", locked_pdf("open-secret", "owner-secret")),
-    )
+    with pytest.raises(ValidationError, match="打开密码"):
+        services.material_upload(
+            actor=tree.users["ent"],
+            application=application,
+            kind=str(material.pk),
+            upload=SimpleUploadedFile("有密码.pdf", locked_pdf("open-secret", "owner-secret")),
+        )
+    data = application_bundle(application, tree.ent)
+    item = next(f for f in data.files if f.material == "自评价报告")
+    item.original_name = "有密码.pdf"
+    item.storage_name = default_storage.save("applications/locked.pdf", ContentFile(locked_pdf("open-secret", "o")))
     with pytest.raises(merged_pdf.BundleError, match=r"自评价报告.*有密码\.pdf.*打开密码"):
-        merged_pdf.render(application_bundle(application, tree.ent))
+        merged_pdf.render(data)
 
 
 def test_a_missing_or_corrupt_file_is_named(tree, notice):

@@ -6,6 +6,7 @@ import struct
 import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 MB = 1024 * 1024
 
@@ -160,6 +161,53 @@ def png_header_only(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+TRUNCATED_PDF = (lambda whole: whole[: len(whole) // 2])(pdf_written())  # an upload cut off half-way
+
+
+def js() -> DictionaryObject:
+    return DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")}
+    )
+
+
+def js_name_tree(writer, page):
+    """Document-level JavaScript, as Acrobat runs on opening: /Names /JavaScript."""
+    tree = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("init"), writer._add_object(js())])})
+    writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): tree})
+
+
+def js_open_action(writer, page):
+    writer._root_object[NameObject("/OpenAction")] = js()
+
+
+def js_page_action(writer, page):
+    page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): js()})
+
+
+def launch_action(writer, page):
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("cmd.exe")}
+    )
+
+
+def rich_media(writer, page):
+    annotation = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/RichMedia"),
+            NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4),
+        }
+    )
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(annotation)])
+
+
+JS_PDF = pdf_written(js_open_action)
+
+
+def stored_files(root) -> list:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 # A request body of any size, made as it is read
