@@ -362,6 +362,8 @@ def _walk_pdf(reader, *, name: str) -> None:
             raise ValidationError(f"PDF 文件“{name}”的对象数量异常庞大，不予接受。")
         obj = reader.get_object(IndirectObject(num, gen, reader))
         inspect(obj)
+        if not (isinstance(obj, DictionaryObject) and obj.get("/Type") == "/ObjStm"):
+            reader.resolved_objects.pop((gen, num), None)  # one object at a time: pictures are not all kept
 
 
 _PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")

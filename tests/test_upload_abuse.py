@@ -30,6 +30,7 @@ from tests.upload_abuse_helpers import (
     multipart_head,
     page_objects,
     pdf_hiding_in_object_stream,
+    pdf_with_pictures,
     pdf_written,
     png_bytes,
     png_header_only,
@@ -197,6 +198,18 @@ def test_checking_a_bomb_keeps_memory_bounded():
         finally:
             tracemalloc.stop()
         assert expected in refused.value.messages[0] and peak < 20 * MB, (expected, peak)
+
+
+def test_checking_a_large_scanned_pdf_keeps_memory_bounded():
+    """Every object is walked, one at a time: 40 MB of pictures are not held while the file is checked."""
+    big = upload("扫描件.pdf", pdf_with_pictures(40))
+    tracemalloc.start()
+    try:
+        kind = check_upload(big, accepted=["pdf"], max_bytes=100 * MB)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kind == "pdf" and big.size > 40 * MB and peak < 20 * MB, peak
 
 
 # Names

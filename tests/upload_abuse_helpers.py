@@ -102,6 +102,27 @@ def pdf_written(change=None) -> bytes:
     return buffer.getvalue()
 
 
+def pdf_with_pictures(pages: int) -> bytes:
+    """A scan-like PDF: `pages` pages each holding 1 MB of (random, incompressible) picture data."""
+    import os
+
+    from pypdf import PdfWriter
+    from pypdf.generic import StreamObject
+
+    writer = PdfWriter()
+    for number in range(pages):
+        page = writer.add_blank_page(200, 200)
+        picture = StreamObject()
+        picture.set_data(os.urandom(MB))
+        picture.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image")})
+        picture.update({NameObject("/Width"): NumberObject(1024), NameObject("/Height"): NumberObject(1024)})
+        pictures = DictionaryObject({NameObject(f"/Im{number}"): writer._add_object(picture)})
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): pictures})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def raw_pdf(*objects: bytes) -> bytes:
     """A classic PDF from object bodies (object 1 is the catalog), with a correct cross-reference table."""
     out, offsets = bytearray(b"%PDF-1.4\n"), []
