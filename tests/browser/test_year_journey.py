@@ -11,9 +11,11 @@ reads without an account; once the 公示 period is over, the ministry finalizes
 public /lists/ page and in its own 名单. A screenshot per step: test-artifacts/screenshots/year-NN-<step>.png.
 """
 
+import io
 from datetime import timedelta
 from itertools import count
 
+import openpyxl
 import pytest
 from django.utils import timezone
 
@@ -137,6 +139,14 @@ def send_batch(year, page, application, recipient, step, *, documents=False) -> 
         for kind in ("batch_summary", "batch_letter_pdf"):
             page.locator(f"tr[data-kind='{kind}']").get_by_role("button", name="生成").click()
             page.locator(f"tr[data-kind='{kind}'] a[download]").wait_for(timeout=60000)
+        with page.expect_download() as download:
+            page.locator("tr[data-kind='batch_summary'] a[download]").click()
+        sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
+        cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
+        assert ENTERPRISE in cells and f"推荐单位：{application.holder.name}" in cells
+        with page.expect_download() as download:
+            page.locator("tr[data-kind='batch_letter_pdf'] a[download]").click()
+        assert download.value.path().read_bytes().startswith(b"%PDF")
         page.reload()
         assert "推荐汇总表和推荐文已生成" in main_text(page)
     page.get_by_label("选择扫描件").set_input_files(year.file(f"{step}-推荐文（盖章）.pdf"))
@@ -346,8 +356,9 @@ def the_province(year, application, batch, shanxi) -> Batch:
     assignments = Assignment.objects.filter(panel=panel, application=application)
     assert assignments.count() == 2
 
-    for assignment, (energy, emission) in zip(
-        assignments.select_related("expert__user"), ((91, 88), (86, 90)), strict=True
+    # Weighted totals: 91 × 0.6 + 88 × 0.4 = 89.80 and 86 × 0.6 + 90 × 0.4 = 87.60.
+    for assignment, (energy, emission, total) in zip(
+        assignments.select_related("expert__user"), ((91, 88, "89.80"), (86, 90, "87.60")), strict=True
     ):
         expert = year.as_(assignment.expert.user.username)
         year.go(expert, "/reviews/experts/assignments/")
@@ -356,7 +367,7 @@ def the_province(year, application, batch, shanxi) -> Batch:
         expert.get_by_label("环境排放").fill(str(emission))
         expert.get_by_label("评审意见").fill("能效水平先进，污染物排放稳定达标。")
         click(expert, expert.get_by_role("button", name="提交评分"))
-        assert "评分已提交" in main_text(expert)
+        assert f"评分已提交，加权总分 {total}" in messages(expert)
         year.shot(expert, "expert-scored")
 
     year.go(province, f"/reviews/experts/panels/{panel.pk}/ranking/")
