@@ -375,6 +375,9 @@ def test_a_file_growing_past_the_largest_limit_stops_the_upload(client, tree, ap
         f"/api/v1/applications/{application.pk}/materials/", {"kind": kinds["自评价报告"], "file": big}
     )
     assert refused.status_code == 413 and "超过系统允许的单个文件上限256 KB" in refused.json()["detail"]
+    big.seek(0)
+    plain = client.post(form, {"file": big})  # no Referer to go back to: the refusal is the page
+    assert plain.status_code == 413 and "超过系统允许的单个文件上限256 KB" in plain.content.decode()
     assert not MaterialFile.objects.exists() and stored_files(media_tmp) == []
     assert list((tmp_path / "spool").iterdir()) == []  # the partial spool file is gone too
 
