@@ -72,11 +72,18 @@ def check(records: list[dict], *, since) -> dict:
         if row.size != u["size"] or file_sha(row.file) != u["sha256"]:
             problems.append(f"stored file differs from the upload: {u['name']} ({row.file.name})")
     accepted = {u["sha256"] for u in uploads}
-    unacknowledged = MaterialFile.objects.filter(
+    sent = {r["sha256"] for r in records if r["type"] == "upload sent"}
+    refused = {r["sha256"] for r in records if r["type"] == "upload refused"}
+    in_flight = 0
+    for row in MaterialFile.objects.filter(
         uploaded_at__gte=since, uploaded_by__username__startswith="load-ent-"
-    ).exclude(sha256__in=accepted)
-    for row in unacknowledged:
-        problems.append(f"upload stored but never acknowledged to the client: {row.application_id}/{row.kind}")
+    ).exclude(sha256__in=accepted):
+        if row.sha256 in refused:
+            problems.append(f"upload stored although the client was refused: {row.application_id}/{row.kind}")
+        elif row.sha256 in sent:
+            in_flight += 1  # sent, answer cut off when the run stopped: stored whole, which is right
+        else:
+            problems.append(f"upload stored that the client never sent: {row.application_id}/{row.kind}")
     versions = Counter(
         MaterialFile.objects.filter(application_id__in={u["application"] for u in uploads}, is_current=True)
         .values_list("application_id", "kind")
@@ -134,6 +141,7 @@ def check(records: list[dict], *, since) -> dict:
 
     return {
         "uploads": by_type["upload"],
+        "uploads in flight at stop": in_flight,
         "submissions": by_type["submit"],
         "decisions": by_type["decision"],
         "documents": by_type["document"],

@@ -131,11 +131,24 @@ def _summary(environment, **_kw):
         json.dump(summary, out, ensure_ascii=False, indent=1)
 
 
+STOPPING = False
+
+
+@events.test_stopping.add_listener
+def _stopping(**_kw):
+    global STOPPING
+    STOPPING = True
+
+
 # ---------------------------------------------------------------------------------------------- users
 
 
 class Browser(HttpUser):
     abstract = True
+
+    def stopping(self) -> bool:
+        """The run is ending: start no new write (what is in flight may still finish within --stop-timeout)."""
+        return STOPPING
 
     def think(self, low=0.5, high=2.0):
         gevent.sleep(random.uniform(low, high))
@@ -235,9 +248,14 @@ class Applicant(Browser):
             kinds.append(kinds[0])
         for kind in kinds:
             self.think(0.5, 1.5)
+            if self.stopping():
+                return
             marker = uuid.uuid4().hex
             content = unique_pdf(marker)
             filename = f"材料{kind}-{marker[:8]}.pdf"
+            sha256 = hashlib.sha256(content).hexdigest()
+            # Sent before the answer: a request cut off when the run stops is told apart from a lost one.
+            record("upload sent", application=application, kind=kind, sha256=sha256, name=filename, by=username)
             with self.client.post(
                 f"/applications/{application}/materials/{kind}/upload/",
                 data={"csrfmiddlewaretoken": csrf(html)},
@@ -248,12 +266,13 @@ class Applicant(Browser):
             ) as resp:
                 if resp.status_code != 302 or f"/applications/{application}/" not in resp.headers.get("Location", ""):
                     resp.failure(f"upload to {application}/{kind} refused: {resp.status_code} {resp.error or ''}")
+                    record("upload refused", application=application, kind=kind, sha256=sha256, status=resp.status_code)
                     continue
             record(
                 "upload",
                 application=application,
                 kind=kind,
-                sha256=hashlib.sha256(content).hexdigest(),
+                sha256=sha256,
                 size=len(content),
                 name=filename,
                 by=username,
@@ -266,6 +285,8 @@ class Applicant(Browser):
             if resp.status_code != 200 or resp.json().get("blocked"):
                 resp.failure(f"eligibility of {application}: {resp.status_code} {resp.text[:200]}")
         self.think()
+        if self.stopping():
+            return
         version = VERSION.search(html)
         if "submit" not in offered_actions(html) or version is None:
             events.request.fire(
@@ -348,6 +369,8 @@ class Reviewer(Browser):
             return
         action = random.choices(offered, weights=[DECISION_WEIGHTS[a] for a in offered])[0]
         self.think(1, 3)  # reading the materials and writing the opinion
+        if self.stopping():
+            return
         self.client.post(
             f"/applications/{application}/transition/",
             data={

@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", default="", help="profile only the views whose label contains this")
     parser.add_argument("--slowest", type=int, default=0, help="print the N slowest statements of each view")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile each view, print the top functions")
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT), str(HERE)]
     from run import environment
@@ -83,6 +84,13 @@ def main() -> int:
             counts.append(len(ctx.captured_queries))
             db.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
             repeated.update(re.sub(r"\b\d+\b", "N", q["sql"])[:160] for q in ctx.captured_queries)
+        if args.cprofile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(calls[-1])
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         if args.slowest:
             for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[: args.slowest]:
                 print(f"    {float(q['time']) * 1000:6.1f} ms  {q['sql']}")

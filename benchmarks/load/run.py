@@ -270,7 +270,7 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
     records, summary = out / f"accepted-{n}.jsonl", out / f"summary-{n}.json"
     env = {**os.environ, "LOAD_PLAN": str(plan_path), "LOAD_RECORD": str(records), "LOAD_SUMMARY": str(summary)}
     cmd = [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(n)]
-    cmd += ["-r", str(args.spawn_rate), "-t", f"{args.run_time}s", "--stop-timeout", "60"]
+    cmd += ["-r", str(args.spawn_rate), "-t", f"{args.run_time}s", "--stop-timeout", "120"]
     cmd += ["--host", f"http://127.0.0.1:{args.port}", "--csv", str(out / f"users-{n}"), "--only-summary"]
     cmd += ["--loglevel", "WARNING"]
     print(
@@ -283,7 +283,7 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
     log = open(out / f"locust-{n}.log", "w")  # noqa: SIM115
     locust = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        locust.wait(timeout=args.run_time + 180)
+        locust.wait(timeout=args.run_time + 240)
     finally:
         stop(locust)
         log.close()
