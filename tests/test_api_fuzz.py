@@ -19,7 +19,7 @@ import schemathesis
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from werkzeug.test import Client as WsgiClient
 
 # One user per kind of actor (README's demo logins); None is the anonymous caller.
 ROLES = (None, "enterprise", "county", "city", "province", "ministry", "assessor", "expert", "eco", "listed")
@@ -133,14 +134,15 @@ def _headers(world, role):
 def _harvest_ids(world):
     """Ids of real rows from each list endpoint, as each role sees them: detail operations then reach objects that
     exist (visible to the caller or not) and not only ids that no row has."""
-    client = Client()
+    # Werkzeug's client, as schemathesis' calls: Django's test client would connect close_old_connections again.
+    client = WsgiClient(world.schema.app)
     lists = sorted({op.path for op in world.operations if op.method.lower() == "get" and "{" not in op.path})
     for role in ROLES:
         for path in lists:
             response = client.get(path, headers=_headers(world, role))
             if response.status_code != 200:
                 continue
-            body = response.json()
+            body = response.get_json()
             rows = body.get("results", body) if isinstance(body, dict) else body
             if isinstance(rows, list):
                 world.ids[path].update(r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), int))
@@ -213,5 +215,9 @@ def test_fuzz_every_operation(world, role):
         f"{dict(sorted(statuses.items()))} in {time.monotonic() - started:.0f}s"
     )
     assert not failures, "\n\n".join(failures)
+    # Still inside the module's transaction, demo intact (a request closing the connection would have lost it).
+    from rest_framework.authtoken.models import Token
+
+    assert Token.objects.filter(key__in=world.tokens.values()).count() == len(world.tokens)
     assert len(called) == len(world.operations)
     assert not [op for op, n in called.items() if n == 0], "operations never called"
