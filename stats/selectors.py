@@ -10,7 +10,7 @@ Counted are applications that were submitted at least once (submitted_at set): d
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -268,11 +268,18 @@ def _counts(outcome: str = "outcome", state: str = "state") -> dict:
 
 
 def counts_by_outcome(apps: QuerySet[Application], authority_id: int) -> list[dict]:
-    outcome = apps.alias(outcome=_latest_decision(OuterRef("pk"), authority_id=authority_id))
-    filters = {code: Q(outcome=code) for code in OUTCOMES}
-    filters["pending"] = Q(outcome="")
-    filters["not_reached"] = Q(outcome__isnull=True)
-    counts = outcome.aggregate(**{code: Count("id", filter=q) for code, q in filters.items()})
+    """Two set-wise queries, not a correlated subquery per application: the latest referral of each application at
+    the authority (grouped, MAX(id)) counted by decision, and the applications in scope (the rest: not reached)."""
+    latest = (
+        Referral.objects.filter(authority_id=authority_id, application__in=apps)
+        .values("application_id")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    decided = dict(Referral.objects.filter(pk__in=latest).values_list("decision").annotate(n=Count("id")).order_by())
+    counts = {code: decided.get(code, 0) for code in OUTCOMES}
+    counts["pending"] = decided.get("", 0)
+    counts["not_reached"] = apps.count() - sum(decided.values())
     return [{"code": code, "label": label, "n": counts[code]} for code, label in OUTCOMES.items()]
 
 
