@@ -1,7 +1,7 @@
 """The deadline-day load benchmark: gunicorn + PostgreSQL + Redis + a Celery worker on 127.0.0.1, driven by locust.
 
     .venv/bin/python benchmarks/load/run.py [--users 20,50,100] [--run-time 75] [--spawn-rate 10]
-        [--workers 4] [--threads 4] [--port 8400] [--applicants 500] [--decisions 150] [--keep]
+        [--workers 4] [--threads 4] [--worker-class gthread|sync] [--port 8400] [--applicants 500] [--decisions 150] [--keep]
 
 One command, never part of `make test`. It
 1. drops and creates the PostgreSQL database greenmfg_bench_load (BENCH_PG, default postgres://postgres@127.0.0.1:5432)
@@ -45,7 +45,8 @@ def main() -> int:
     parser.add_argument("--run-time", type=int, default=75, help="seconds per run, ramp-up included")
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"], help="gunicorn -k")
     parser.add_argument("--port", type=int, default=8400)
     parser.add_argument("--applicants", type=int, default=400, help="seeded draft applications")
     parser.add_argument("--decisions", type=int, default=100, help="seeded applications to decide, per level")
@@ -216,7 +217,9 @@ def wait_worker(worker) -> None:
 def start_gunicorn(args, work: Path):
     log = open(work / "gunicorn.log", "w")  # noqa: SIM115
     cmd = [str(BIN / "gunicorn"), "greenmfg.wsgi:application", "-b", f"127.0.0.1:{args.port}"]
-    cmd += ["-k", "gthread", "-w", str(args.workers), "--threads", str(args.threads), "--timeout", "120"]
+    cmd += ["-k", args.worker_class, "-w", str(args.workers), "--timeout", "120"]
+    if args.worker_class == "gthread":
+        cmd += ["--threads", str(args.threads)]
     # Keep idle connections longer than a user's think time, as a front proxy would: with gunicorn's 2 s default
     # a client reusing a connection the server is just closing gets a reset, which no browser shows as an error.
     cmd += ["--keep-alive", "75"]
@@ -345,7 +348,8 @@ def report(results: list[dict], args, setup: dict) -> str:
     )
     lines = [
         f"Machine: {os.cpu_count()} cores ({cpu}), {platform.platform()}, Python {platform.python_version()}",
-        f"gunicorn gthread {args.workers} workers × {args.threads} threads; 1 Celery worker (prefork -c 1); "
+        f"gunicorn {args.worker_class} {args.workers} workers"
+        f"{f' × {args.threads} threads' if args.worker_class == 'gthread' else ''}; 1 Celery worker (prefork -c 1); "
         f"PostgreSQL and Redis on 127.0.0.1; locust single process; {args.run_time} s per run "
         f"(spawn rate {args.spawn_rate}/s, ramp-up included); seeded {setup.get('applicants')} drafts, "
         f"{setup.get('decisions')} applications to decide per level in {setup.get('seed_seconds')} s.",
