@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications.models import NegativeItem, State
 from applications.selectors import applications_visible_to
 from greenmfg.uploads import CONTENT_TYPES
+from greenmfg.validators import MAX_OBJECT_ID
 from organizations.models import Organization
 from organizations.selectors import acting_org_ids, memberships_of
 
@@ -93,7 +94,7 @@ def _ids(request) -> list[int]:
     ids = []
     for chunk in raw:
         for part in chunk.split(","):
-            if part.strip().isdigit():
+            if part.strip().isdigit() and int(part) <= MAX_OBJECT_ID:  # larger overflows SQLite in pk__in
                 ids.append(int(part))
     return list(dict.fromkeys(ids))
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import Application
 from greenmfg.errors import refusal
+from greenmfg.validators import MAX_OBJECT_ID
 from notices.models import Category, Notice
 from organizations.models import ExpertProfile
 from organizations.selectors import authority_ancestor_ids
@@ -296,7 +297,7 @@ def panel_ranking(request, pk: int):
                 done, refused = services.ranking_decide(
                     actor=request.user,
                     panel=panel,
-                    application_ids=[int(x) for x in chosen if x.isdigit()],
+                    application_ids=[int(x) for x in chosen if x.isdigit() and int(x) <= MAX_OBJECT_ID],
                     action=form.cleaned_data["action"],
                     opinion=form.cleaned_data["opinion"],
                     request=request,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import State
+from greenmfg.validators import MAX_OBJECT_ID
 from notices.models import Category
 
 from .selectors import inbox as inbox_selectors
@@ -109,7 +110,7 @@ def _selection(request) -> list[int]:
             pk = int(raw)
         except ValueError:
             continue
-        if pk not in ids:
+        if pk not in ids and 0 < pk <= MAX_OBJECT_ID:  # a larger number overflows SQLite in pk__in
             ids.append(pk)
     return ids
 

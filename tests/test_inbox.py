@@ -286,3 +286,15 @@ def test_inbox_queries_do_not_grow(client, tree, notice, tab):
     twenty, html = measure(client, url)
     assert len(ROW.findall(html)) == 20
     assert one == twenty
+
+
+def test_bulk_ignores_an_id_beyond_the_database_range(client, tree, notice):
+    """A number past 2**63 - 1 in the selection used to reach pk__in and overflow SQLite (a 500)."""
+    app = submitted(tree, notice)
+    client.force_login(tree.users["county"])
+    payload = {"applications": [app.pk, 2**64], f"version-{app.pk}": app.version, "action": "not_recommend"}
+    response = client.post("/reviews/inbox/bulk/", {**payload, "reason": "不符合条件"})
+    assert response.status_code == 200
+    assert "已办理 <strong>1</strong> 项" in response.content.decode()
+    app.refresh_from_db()
+    assert app.state == State.NOT_RECOMMENDED
