@@ -5,7 +5,7 @@
 
 One command, never part of `make test`. It
 1. drops and creates the PostgreSQL database greenmfg_bench_load (BENCH_PG, default postgres://postgres@127.0.0.1:5432)
-   and uses Redis DB 11 (BENCH_REDIS) as broker and cache, with its own queue;
+   and uses Redis DB 11 (BENCH_REDIS, emptied first) as broker and cache, with its own queue;
 2. migrates, collects the static files (manifest storage, as in production), loads the demo and seeds the
    deadline-day population through the services (load_seed.py);
 3. starts gunicorn (gthread, DEBUG off, benchmarks/load/bench_settings.py) and one Celery worker;
@@ -70,6 +70,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, interrupted)
     try:
         fresh_database()
+        fresh_redis()
         import django
 
         django.setup()
@@ -138,6 +139,14 @@ def psql(statement: str) -> None:
 def fresh_database() -> None:
     psql(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
     psql(f"CREATE DATABASE {PG_NAME}")
+
+
+def fresh_redis() -> None:
+    """Redis DB 11 is this benchmark's own: a previous run's rate-limit counts (the demo's public objections are
+    limited per address and hour) and queued tasks must not carry over."""
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
 
 
 def drop_database() -> None:
