@@ -29,21 +29,23 @@ def acting_org_ids(user) -> list[int]:
     return [m.organization_id for m in memberships_of(user)]
 
 
-def authority_subtree_ids(root_ids) -> set[int]:
-    """The given authorities and every authority reporting to them, at any depth (one query)."""
+def authority_subtree_ids(root_ids, depth: int | None = None) -> set[int]:
+    """The given authorities and every authority reporting to them, at any depth or down to `depth` levels
+    below them (one query)."""
     roots = set(root_ids)
     if not roots:
         return set()
     children: dict[int, list[int]] = {}
     for pk, parent_id in Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    seen, stack = set(), list(roots)
+    seen, stack = set(), [(pk, 0) for pk in roots]
     while stack:
-        pk = stack.pop()
+        pk, level = stack.pop()
         if pk in seen:
             continue
         seen.add(pk)
-        stack.extend(children.get(pk, ()))
+        if depth is None or level < depth:
+            stack.extend((child, level + 1) for child in children.get(pk, ()))
     return seen
 
 

@@ -298,3 +298,17 @@ def test_bulk_ignores_an_id_beyond_the_database_range(client, tree, notice):
     assert "已办理 <strong>1</strong> 项" in response.content.decode()
     app.refresh_from_db()
     assert app.state == State.NOT_RECOMMENDED
+
+
+def test_region_filter_goes_two_levels_down(tree):
+    """The ministry chooses among provinces and cities (not every county of the country); a province among its
+    cities and counties; a city's choice is itself and its counties."""
+    from reviews.selectors.inbox import inbox_counties
+
+    ministry = set(inbox_counties(tree.ministry))
+    assert {tree.ministry, tree.province, tree.city, tree.other_city} <= ministry
+    assert tree.county not in ministry and tree.other_county not in ministry
+    province = set(inbox_counties(tree.province))
+    assert {tree.city, tree.county, tree.other_city, tree.other_county} <= province
+    assert set(inbox_counties(tree.city)) == {tree.city, tree.county}
+    assert set(inbox_counties(tree.county)) == {tree.county}

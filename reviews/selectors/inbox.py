@@ -142,9 +142,11 @@ def inbox_notices(user, authority: Organization) -> QuerySet[Notice]:
 
 
 def inbox_counties(authority: Organization) -> QuerySet[Organization]:
-    """The authorities of the acting authority's subtree (a county's own filter has only itself)."""
+    """The acting authority and those up to two levels under it (a county's own filter has only itself).
+    Deeper ones are left out: the ministry's list would hold every county of the country, and a selected
+    city already narrows to its counties."""
     return (
-        Organization.objects.filter(pk__in=authority_subtree_ids([authority.pk]))
+        Organization.objects.filter(pk__in=authority_subtree_ids([authority.pk], depth=2))
         .select_related("region")
         .order_by("region__code", "id")
     )
