@@ -38,6 +38,9 @@ with open(PLAN["base_pdf"], "rb") as _f:
 APPLICANTS = list(PLAN["applicants"])
 DECISIONS = {level: list(ids) for level, ids in PLAN["decisions"].items()}
 DECIDED = defaultdict(list)  # level -> applications decided in this run (reviewers render their PDFs)
+# Multiplies every think time: 1 is a hurried user (0.5–3 s between actions); 3–5 is closer to someone reading
+# a page and filling a form.
+THINK = float(os.environ.get("LOAD_THINK_SCALE", "1"))
 LEVEL_WEIGHTS = [("county", 5), ("city", 3), ("province", 2)]
 LEVEL_ROTATION = [level for level, weight in LEVEL_WEIGHTS for _ in range(weight)]
 counters = defaultdict(int)
@@ -151,7 +154,7 @@ class Browser(HttpUser):
         return STOPPING
 
     def think(self, low=0.5, high=2.0):
-        gevent.sleep(random.uniform(low, high))
+        gevent.sleep(random.uniform(low * THINK, high * THINK))
 
     def login(self, username: str) -> bool:
         self.client.cookies.clear()
@@ -227,7 +230,7 @@ class Browser(HttpUser):
 
 class Applicant(Browser):
     weight = 6
-    wait_time = between(1, 3)
+    wait_time = between(1 * THINK, 3 * THINK)
 
     @task
     def deadline_day(self):
@@ -316,7 +319,7 @@ class Applicant(Browser):
 
 class Reviewer(Browser):
     weight = 3
-    wait_time = between(1, 3)
+    wait_time = between(1 * THINK, 3 * THINK)
 
     def on_start(self):
         n = counters["reviewers"]

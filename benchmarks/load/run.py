@@ -49,6 +49,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"], help="gunicorn -k")
     parser.add_argument("--port", type=int, default=8400)
+    parser.add_argument("--think-scale", type=float, default=1.0, help="multiplies every think time (1: 0.5–3 s)")
     parser.add_argument("--applicants", type=int, default=400, help="seeded draft applications")
     parser.add_argument("--decisions", type=int, default=100, help="seeded applications to decide, per level")
     parser.add_argument("--reviewers", type=int, default=8, help="approver accounts per authority")
@@ -282,6 +283,7 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     records, summary = out / f"accepted-{n}.jsonl", out / f"summary-{n}.json"
     env = {**os.environ, "LOAD_PLAN": str(plan_path), "LOAD_RECORD": str(records), "LOAD_SUMMARY": str(summary)}
+    env["LOAD_THINK_SCALE"] = str(args.think_scale)
     cmd = [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(n)]
     cmd += ["-r", str(args.spawn_rate), "-t", f"{args.run_time}s", "--stop-timeout", "120"]
     cmd += ["--host", f"http://127.0.0.1:{args.port}", "--csv", str(out / f"users-{n}"), "--only-summary"]
@@ -361,7 +363,7 @@ def report(results: list[dict], args, setup: dict) -> str:
         f"gunicorn {args.worker_class} {args.workers} workers"
         f"{f' × {args.threads} threads' if args.worker_class == 'gthread' else ''}; 1 Celery worker (prefork -c 1); "
         f"PostgreSQL and Redis on 127.0.0.1; locust single process; {args.run_time} s per run "
-        f"(spawn rate {args.spawn_rate}/s, ramp-up included); seeded {setup.get('applicants')} drafts, "
+        f"(spawn rate {args.spawn_rate}/s, ramp-up included; think times ×{args.think_scale:g}); seeded {setup.get('applicants')} drafts, "
         f"{setup.get('decisions')} applications to decide per level in {setup.get('seed_seconds')} s.",
         "",
         "| users | load avg before → after | req/s | requests | errors (failed requests + client exceptions) | app p50 / p95 / p99 (ms) | "
