@@ -36,7 +36,8 @@ def api_service_errors():
 
 def api_exception_handler(exc, context):
     """DRF's handler, with the framework's English texts put in Chinese: Django's 404 ("No Organization matches the
-    given query.") and the parsers' errors ("JSON parse error - …"); messages already in Chinese are kept."""
+    given query.") and the parsers' errors ("JSON parse error - …"); messages already in Chinese are kept; a number
+    too large for the database is a 400."""
     import re
 
     from django.http import Http404
@@ -46,7 +47,12 @@ def api_exception_handler(exc, context):
     def english(message) -> bool:
         return not re.search(r"[\u4e00-\u9fff]", str(message))
 
-    if isinstance(exc, Http404) and english(exc):
+    if isinstance(exc, OverflowError):
+        # A number past the database's integer range (SQLite: 2**63 - 1) in any id or filter: bad input, not a 500.
+        from rest_framework.exceptions import ValidationError as ApiValidationError
+
+        exc = ApiValidationError({"detail": "请求中的编号或数值超出允许范围。"})
+    elif isinstance(exc, Http404) and english(exc):
         exc = NotFound("未找到，或您无权查看。")
     elif isinstance(exc, ParseError) and english(exc.detail):
         exc = ParseError(f"请求内容无法解析（{exc.detail}）。")

@@ -181,7 +181,7 @@ class SendSerializer(serializers.Serializer):
 
 
 class ReplyRequestSerializer(serializers.Serializer):
-    application = serializers.IntegerField(min_value=1, help_text="申报编号")
+    application = serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID, help_text="申报编号")
     opinion = serializers.ChoiceField(
         choices=[("no_objection", "无异议"), ("objection", "有异议")],
         error_messages={"invalid_choice": "请选择“无异议”（no_objection）或“有异议”（objection）。"},
@@ -198,8 +198,8 @@ class ReplyRequestSerializer(serializers.Serializer):
 
 
 class WaiveRequestSerializer(serializers.Serializer):
-    application = serializers.IntegerField(min_value=1, help_text="申报编号")
-    department = serializers.IntegerField(min_value=1, help_text="协同部门编号")
+    application = serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID, help_text="申报编号")
+    department = serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID, help_text="协同部门编号")
     reason = serializers.CharField(allow_blank=True, help_text="逾期未反馈的说明（如催办记录）")
 
 

@@ -252,3 +252,22 @@ def test_list_page_and_endpoint_queries_do_not_grow(client, tree, notice, emerge
     assert len(row.findall(page)) == 20 and '"count":20' in body
     assert ("已反馈 0/2" if who == "county" else "本部门待反馈") in page
     assert (one, api_one) == (twenty, api_twenty)
+
+
+def test_an_id_beyond_the_database_range_is_a_400(tree, sent, emergency):
+    """SQLite stops at 2**63 - 1: a larger department or application id in a waive or a reply used to end in a 500."""
+    consultation, app = sent
+    county = APIClient()
+    county.force_authenticate(tree.users["county"])
+    waive = {"application": app.pk, "department": 2**121, "reason": "未反馈"}
+    response = county.post(f"/api/v1/consultations/{consultation.pk}/waive/", waive, format="json")
+    assert response.status_code == 400 and "9223372036854775807" in response.json()["department"][0]
+    eco = APIClient()
+    eco.force_authenticate(tree.users["eco"])
+    reply = {"application": 2**70, "opinion": "no_objection"}
+    response = eco.post(f"/api/v1/consultations/{consultation.pk}/replies/", reply, format="json")
+    assert response.status_code == 400 and "9223372036854775807" in response.json()["application"][0]
+    assert set(ConsultationReply.objects.filter(consultation=consultation).values_list("opinion", flat=True)) == {
+        ConsultationReply.Opinion.PENDING
+    }
+    assert not ConsultationReply.objects.filter(consultation=consultation).exclude(waived_reason="").exists()
