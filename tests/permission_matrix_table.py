@@ -17,6 +17,7 @@ that fills its parameters, then list the roles allowed here, with the rule that 
 
 from dataclasses import dataclass
 
+# Every account of README's table of demo logins (the browser test of the main pages uses the same list).
 ROLES = (
     "admin",
     "ministry",

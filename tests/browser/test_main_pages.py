@@ -10,36 +10,10 @@ import pytest
 
 from tests.browser.conftest import screenshot, watched_page
 from tests.browser.test_login_dashboards import login
+from tests.permission_matrix_table import ROLES  # every account of README's table of demo logins
 
 pytestmark = pytest.mark.browser
 
-# Every account of README's table of demo logins.
-ROLES = [
-    "admin",
-    "ministry",
-    "province",
-    "city",
-    "city2",
-    "zone",
-    "county",
-    "devzone",
-    "eco",
-    "safety",
-    "market",
-    "county-eco",
-    "county-safety",
-    "county-market",
-    "enterprise",
-    "enterprise2",
-    "park",
-    "assessor",
-    "assessor2",
-    "expert",
-    "expert2",
-    "pingcheng",
-    "yungang",
-    "listed",
-]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Pages drawn by a library, not by templates/base.html: checked for status, errors and hosts, not for a <main>.
 NO_MAIN = ("/api/docs/",)
