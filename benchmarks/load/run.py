@@ -266,6 +266,34 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
+CPU_GROUPS = ("gunicorn", "postgres", "celery", "locust", "redis")
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by program (children waited for included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys((*CPU_GROUPS, "other"), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        used = sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        group = next((g for g in CPU_GROUPS if g in name or g in cmdline), "other")
+        totals[group] += used
+    return totals
+
+
+def children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def loadavg() -> list[float]:
     """uptime's 1, 5 and 15 minute load averages."""
     return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
@@ -294,7 +322,8 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
         flush=True,
     )
     since = timezone.now()
-    before = loadavg()
+    before, cpu_before, started = loadavg(), cpu_seconds(), time.monotonic()
+    children_before = children_cpu()
     log = open(out / f"locust-{n}.log", "w")  # noqa: SIM115
     locust = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -302,7 +331,13 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
     finally:
         stop(locust)
         log.close()
-    after = loadavg()
+    after, cpu_after, elapsed = loadavg(), cpu_seconds(), time.monotonic() - started
+    # locust has exited by now: its time is in this process's waited-for children, not under its own name
+    locust_cpu = children_cpu() - children_before
+    cpu_after["locust"] += locust_cpu
+    cpu_after["other"] -= locust_cpu
+    # share of the machine's cores each program took during the run (100 % = one core busy the whole run)
+    cpu = {g: round(100 * (cpu_after[g] - cpu_before[g]) / elapsed) for g in cpu_after}
     drained = drain(since)
     result = check(read_records(records), since=since)
     print(
@@ -317,6 +352,7 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
         "load_before": before,
         "load_after": after,
         "drain_seconds": drained,
+        "cpu": cpu,
         "stats": read_stats(out / f"users-{n}_stats.csv"),
         # an exception inside a task (the client's own fault) is not a failed request in locust's count: add it
         "exceptions": sum(int(row["Count"]) for row in read_stats(out / f"users-{n}_exceptions.csv")),
@@ -389,6 +425,11 @@ def report(results: list[dict], args, setup: dict) -> str:
             f"{c['uploads']}, {c['submissions']}, {c['decisions']}, {c['documents']} | "
             f"{'OK' if not c['problems'] else str(len(c['problems'])) + ' problems'} |"
         )
+    lines += ["", "CPU during each run, % of one core (the machine has " + str(os.cpu_count()) + "):", ""]
+    groups = (*CPU_GROUPS, "other")
+    lines += ["| users | " + " | ".join(groups) + " |", "|" + " --- |" * (len(groups) + 1)]
+    for r in results:
+        lines.append(f"| {r['users']} | " + " | ".join(str(r.get("cpu", {}).get(g, "—")) for g in groups) + " |")
     for r in results:
         lines += [
             "",
