@@ -15,6 +15,7 @@ from django.utils import timezone
 from applications.models import Application, Declaration, Engagement, State
 from notices.models import Quota
 from organizations.models import AssessorAnnualReport, AssessorBlacklist, AssessorFiling, Organization
+from organizations.selectors import authority_parents
 
 from .models import CreditRecord
 
@@ -318,7 +319,7 @@ def _quotas(apps) -> dict[int, dict]:
     if not quota_rows:
         return {}
     by_key = {(family[q[0]], q[1], q[2]): q for q in quota_rows}
-    parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
+    parents = authority_parents()
 
     def chain(authority_id):
         out = []

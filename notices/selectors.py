@@ -7,10 +7,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from greenmfg.request_memo import memoized
 from organizations.models import ExpertProfile, Membership, Organization
 from organizations.selectors import (
     anchor_authority_id,
     authority_ancestor_ids,
+    authority_parents,
     authority_subtree_ids,
     memberships_of,
 )
@@ -177,7 +179,7 @@ def deadlines_for_pairs(pairs, *, stage: str) -> dict[tuple[int, int], Effective
 
     if not pairs or all(start(o)[0] is None for _, o in pairs):
         return result
-    parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
+    parents = authority_parents()
 
     def ancestors(authority_id: int | None) -> list[int]:
         chain, current = [], authority_id
@@ -241,12 +243,18 @@ def deadlines_for_pairs(pairs, *, stage: str) -> dict[tuple[int, int], Effective
 
 
 def open_notices_for(org: Organization) -> list[Notice]:
-    """Published notices that apply to an organization, nearest issuer first within each family."""
+    """Published notices that apply to an organization, nearest issuer first within each family (kept for the
+    request: a dashboard asks several times)."""
     chain = authority_ancestor_ids(anchor_authority_id(org))
     return list(
-        Notice.objects.filter(status=Notice.Status.PUBLISHED, issuer_id__in=chain)
-        .select_related("issuer")
-        .order_by("-year", "id")
+        memoized(
+            ("open_notices", tuple(chain)),
+            lambda: list(
+                Notice.objects.filter(status=Notice.Status.PUBLISHED, issuer_id__in=chain)
+                .select_related("issuer")
+                .order_by("-year", "id")
+            ),
+        )
     )
 
 
@@ -261,20 +269,29 @@ def deadlines_concerning(org: Organization) -> list[dict]:
     """What a dashboard shows: the deadlines binding this organization, and those it set for others."""
     rows = []
     notices = open_notices_for(org)
-    seen_families: set[int] = set()
     stage = None
     if org.kind in (Organization.Kind.ENTERPRISE, Organization.Kind.PARK):
         stage = Deadline.Stage.APPLICANT
     elif org.kind == Organization.Kind.AUTHORITY and org.parent_id:
         stage = Deadline.Stage.AUTHORITY
-    for notice in notices:
-        family_key = min(n.pk for n in notice_family(notice))
-        if family_key in seen_families:
-            continue
-        seen_families.add(family_key)
-        if stage:
-            eff = deadline_for(notice=notice, organization=org, stage=stage)
-            if eff:
+    bound = org
+    if stage is None and org.kind == Organization.Kind.DEPARTMENT and org.competent_authority_id:
+        bound, stage = org.competent_authority, Deadline.Stage.AUTHORITY
+    if stage and notices:
+        # The first notice of each forwarding family speaks for it; all families' deadlines in one pass.
+        same_year = {n.pk: n for n in Notice.objects.filter(year__in={n.year for n in notices})}
+        for n in notices:
+            same_year.setdefault(n.pk, n)
+        roots = _families(same_year)
+        firsts: dict[int, Notice] = {}
+        for notice in notices:
+            firsts.setdefault(roots[notice.pk], notice)
+        effective = deadlines_for_notices(firsts.values(), organization=bound, stage=stage)
+        for notice in firsts.values():
+            eff = effective[notice.pk]
+            if not eff:
+                continue
+            if bound is org:
                 label = "本单位申报截止" if stage == Deadline.Stage.APPLICANT else "本单位向上级报送截止"
                 rows.append(
                     {
@@ -285,12 +302,10 @@ def deadlines_concerning(org: Organization) -> list[dict]:
                         "own": True,
                     }
                 )
-        elif org.kind == Organization.Kind.DEPARTMENT and org.competent_authority_id:
-            eff = deadline_for(notice=notice, organization=org.competent_authority, stage=Deadline.Stage.AUTHORITY)
-            if eff:
+            else:
                 rows.append(
                     {
-                        "label": f"{org.competent_authority.name}报送截止（意见须在此前反馈）",
+                        "label": f"{bound.name}报送截止（意见须在此前反馈）",
                         "notice": eff.notice,
                         "due_at": eff.due_at,
                         "extension": None,

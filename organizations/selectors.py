@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
+from greenmfg.request_memo import memoized
+
 from .models import ExpertProfile, Membership, Organization
 
 LEVEL_RANK = {"county": 1, "city": 2, "province": 3, "ministry": 4}
@@ -29,6 +31,14 @@ def acting_org_ids(user) -> list[int]:
     return [m.organization_id for m in memberships_of(user)]
 
 
+def authority_parents() -> dict[int, int | None]:
+    """Every authority's id → the id of the authority it reports to (one query, kept for the request)."""
+    return memoized(
+        "authority_parents",
+        lambda: dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id")),
+    )
+
+
 def authority_subtree_ids(root_ids, depth: int | None = None) -> set[int]:
     """The given authorities and every authority reporting to them, at any depth or down to `depth` levels
     below them (one query)."""
@@ -36,7 +46,7 @@ def authority_subtree_ids(root_ids, depth: int | None = None) -> set[int]:
     if not roots:
         return set()
     children: dict[int, list[int]] = {}
-    for pk, parent_id in Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"):
+    for pk, parent_id in authority_parents().items():
         children.setdefault(parent_id, []).append(pk)
     seen, stack = set(), [(pk, 0) for pk in roots]
     while stack:
@@ -53,7 +63,7 @@ def authority_ancestor_ids(authority_id: int | None) -> list[int]:
     """The authority and those it reports to, nearest first (one query)."""
     if authority_id is None:
         return []
-    parents = dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id"))
+    parents = authority_parents()
     chain, current = [], authority_id
     while current is not None and current not in chain:
         chain.append(current)

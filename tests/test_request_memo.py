@@ -1,0 +1,53 @@
+"""The authority tree and an organization's open notices are read once per request, and never kept past it."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from organizations.selectors import authority_ancestor_ids, authority_subtree_ids
+from tests.factories import authority
+from tests.test_dashboard_deadlines import deadline_rows, open_chain  # noqa: F401 (a fixture)
+
+TREE_SQL = '"organizations_organization"."parent_id" AS "parent_id" FROM "organizations_organization"'
+
+
+def tree_reads(queries) -> int:
+    return sum(TREE_SQL in q["sql"] for q in queries)
+
+
+def test_outside_a_request_every_call_reads_the_current_tree(tree):
+    with CaptureQueriesContext(connection) as ctx:
+        before = authority_subtree_ids([tree.province.pk])
+        added = authority("晋中市工信局（测试）", "140700", "city", tree.province)
+        after = authority_subtree_ids([tree.province.pk])
+    assert added.pk not in before and added.pk in after
+    assert tree_reads(ctx.captured_queries) == 2
+
+
+def test_a_dashboard_reads_the_tree_once(client, tree, open_chain):  # noqa: F811
+    client.force_login(tree.users["ent"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/dashboard/")
+    assert response.status_code == 200
+    assert len(deadline_rows(response.content.decode())) == 1
+    assert tree_reads(ctx.captured_queries) == 1
+    # The next request reads it again: nothing is kept between requests.
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/dashboard/")
+    assert tree_reads(ctx.captured_queries) == 1
+
+
+def test_saving_an_organization_inside_a_request_forgets_the_kept_tree(rf, tree):
+    from greenmfg.request_memo import RequestMemoMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["before"] = authority_ancestor_ids(tree.county.pk)
+        tree.county.parent = tree.province
+        tree.county.save(update_fields=["parent"])
+        seen["after"] = authority_ancestor_ids(tree.county.pk)
+        return None
+
+    RequestMemoMiddleware(view)(rf.get("/"))
+    assert seen["before"] == [tree.county.pk, tree.city.pk, tree.province.pk, tree.ministry.pk]
+    assert seen["after"] == [tree.county.pk, tree.province.pk, tree.ministry.pk]
