@@ -260,3 +260,28 @@ def test_switch_role_refuses_offsite_next(client, tree):
     client.force_login(user)
     response = client.post("/role/", {"role": f"m{second.pk}", "next": "https://evil.example/"})
     assert response["Location"] == "/dashboard/"
+
+
+def test_passwords_are_stored_as_argon2id_and_old_pbkdf2_hashes_upgrade_at_login(client, tree, settings):
+    from django.contrib.auth.hashers import make_password
+
+    from greenmfg import settings as product
+
+    settings.PASSWORD_HASHERS = product.PASSWORD_HASHERS  # the product's, not the fast test ones
+    user = tree.users["county"]
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    assert user.password.startswith("pbkdf2_sha256$")
+
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    # argon2$argon2id$v=19$m=19456,t=2,p=1$salt$hash
+    algorithm, variety, version, params, *_ = user.password.split("$")
+    assert (algorithm, variety, version, params) == ("argon2", "argon2id", "v=19", "m=19456,t=2,p=1")
+    client.logout()
+    assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    client.logout()
+    assert (
+        client.post("/accounts/login/", {"username": user.username, "password": "wrong-" + PASSWORD}).status_code == 200
+    )
