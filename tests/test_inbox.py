@@ -90,6 +90,10 @@ def test_tabs_move_with_the_decisions(client, tree, notice):
     assert sorted(rows(done)) == sorted([returned.pk, forwarded.pk])
     html = done.content.decode()
     assert "本单位：退回修改" in html and "本单位：推荐" in html and f"现由{tree.city.name}办理" in html
+    # Each tab's count (one query for the three) is what the tab lists.
+    assert re.search(r"待审核 <span class=\"count\">1</span>", html)
+    assert re.search(r"已推荐待报送 <span class=\"count\">1</span>", html)
+    assert re.search(r"本单位已处理 <span class=\"count\">2</span>", html)
     # The done tab filters by the current state.
     assert rows(page(client, user, tab="done", state=State.RETURNED)) == [returned.pk]
     # The city sees only what reached it.
