@@ -4,6 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
+from greenmfg.request_memo import memoized
 from notices.models import NoticeCategory, RequiredMaterial
 from organizations.selectors import acting_org_ids
 
@@ -32,7 +33,14 @@ def application_for(user, pk) -> Application:
 
 
 def current_files(application: Application) -> dict[str, MaterialFile]:
-    return {f.kind: f for f in application.files.filter(is_current=True).select_related("uploaded_by")}
+    """Kind → current file (kept for the request: its pages check completeness more than once; an upload
+    forgets it)."""
+    return dict(
+        memoized(
+            ("current_files", application.pk),
+            lambda: {f.kind: f for f in application.files.filter(is_current=True).select_related("uploaded_by")},
+        )
+    )
 
 
 def file_for(user, application_pk, file_pk) -> MaterialFile:
@@ -42,10 +50,14 @@ def file_for(user, application_pk, file_pk) -> MaterialFile:
 
 
 def notice_category_of(application: Application) -> NoticeCategory | None:
-    return (
-        NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
-        .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
-        .first()
+    """The notice's settings for the application's category with its required materials (kept for the request)."""
+    return memoized(
+        ("notice_category", application.notice_id, application.category),
+        lambda: (
+            NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
+            .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
+            .first()
+        ),
     )
 
 

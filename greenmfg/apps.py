@@ -7,11 +7,13 @@ class GreenmfgConfig(AppConfig):
     verbose_name = "绿色制造门户"
 
     def ready(self):
-        from notices.models import Notice
+        from applications.models import MaterialFile
+        from notices.models import Notice, NoticeCategory, RequiredMaterial
         from organizations.models import Organization
 
         from .request_memo import forget
 
-        for model in (Organization, Notice):
+        # Every model a memoized read depends on.
+        for model in (Organization, Notice, NoticeCategory, RequiredMaterial, MaterialFile):
             post_save.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-save")
             post_delete.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-delete")

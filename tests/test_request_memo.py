@@ -51,3 +51,30 @@ def test_saving_an_organization_inside_a_request_forgets_the_kept_tree(rf, tree)
     RequestMemoMiddleware(view)(rf.get("/"))
     assert seen["before"] == [tree.county.pk, tree.city.pk, tree.province.pk, tree.ministry.pk]
     assert seen["after"] == [tree.county.pk, tree.province.pk, tree.ministry.pk]
+
+
+def test_an_upload_inside_a_request_is_seen_by_the_completeness_check_after_it(rf, tree, django_user_model):
+    from applications import services
+    from applications.selectors import completeness, current_files
+    from greenmfg.request_memo import RequestMemoMiddleware
+    from tests.application_helpers import open_chain as notice_chain
+    from tests.application_helpers import pdf
+
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    notice = notice_chain(tree, root)
+    user = tree.users["ent"]
+    application = services.application_create(
+        actor=user, applicant=tree.ent, notice=notice, category="factory", data={}
+    )
+    material = notice.categories.get(category="factory").materials.get()
+    seen = {}
+
+    def view(request):
+        seen["before"] = (set(current_files(application)), completeness(application))
+        services.material_upload(actor=user, application=application, kind=str(material.pk), upload=pdf())
+        seen["after"] = (set(current_files(application)), completeness(application))
+        return None
+
+    RequestMemoMiddleware(view)(rf.get("/"))
+    assert seen["before"][0] == set() and any("自评价报告" in p for p in seen["before"][1])
+    assert seen["after"][0] == {str(material.pk)} and not any("自评价报告" in p for p in seen["after"][1])
