@@ -10,7 +10,7 @@ Counted are applications that were submitted at least once (submitted_at set): d
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -256,12 +256,32 @@ def _latest_decision(application_ref, **where) -> Subquery:
     )
 
 
-def _counts(outcome: str = "outcome", state: str = "state") -> dict:
-    return {
-        "n": Count("id"),
-        "recommended": Count("id", filter=Q(**{outcome: RECOMMEND})),
-        "listed": Count("id", filter=Q(**{state: State.LISTED})),
+def _recommended_at(apps: QuerySet[Application], authority_id: int) -> QuerySet[Application]:
+    """The applications whose latest referral at the authority recommended them: a semi-join on the latest
+    referral ids (grouped once, hashed), not a subquery per application; at most one row per application."""
+    latest = (
+        Referral.objects.filter(authority_id=authority_id)
+        .values("application_id")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    return apps.filter(referrals__id__in=latest, referrals__decision=RECOMMEND)
+
+
+def _grouped_counts(apps: QuerySet[Application], authority_id: int, fields: dict) -> list[dict]:
+    """n, recommended (at the authority) and listed per group, in two set-wise queries; `fields` names each group
+    column after the expression it reads."""
+    rows = list(
+        apps.values(**fields).annotate(n=Count("id"), listed=Count("id", filter=Q(state=State.LISTED))).order_by()
+    )
+    names = list(fields)
+    recommended = {
+        tuple(r[name] for name in names): r["recommended"]
+        for r in _recommended_at(apps, authority_id).values(**fields).annotate(recommended=Count("id")).order_by()
     }
+    for row in rows:
+        row["recommended"] = recommended.get(tuple(row[name] for name in names), 0)
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------- by one thing
@@ -289,25 +309,14 @@ def counts_by_state(apps: QuerySet[Application]) -> list[dict]:
 
 
 def counts_by_category(apps: QuerySet[Application], authority_id: int) -> list[dict]:
-    qs = (
-        apps.alias(outcome=_latest_decision(OuterRef("pk"), authority_id=authority_id))
-        .values("category")
-        .annotate(**_counts())
-        .order_by()
-    )
-    found = {row["category"]: row for row in qs}
+    found = {row["group"]: row for row in _grouped_counts(apps, authority_id, {"group": F("category")})}
     return [{"code": code, "label": label, **found[code]} for code, label in Category.choices if code in found]
 
 
 def counts_by_region(apps: QuerySet[Application], tree: AuthorityTree, authority_id: int) -> list[dict]:
     """Per authority directly under the level (its cities, or its counties), each with its whole subtree; the
     applicants attached to the level itself in a row of their own."""
-    qs = (
-        apps.alias(outcome=_latest_decision(OuterRef("pk"), authority_id=authority_id))
-        .values("applicant__competent_authority_id")
-        .annotate(**_counts())
-        .order_by()
-    )
+    qs = _grouped_counts(apps, authority_id, {"authority_id": F("applicant__competent_authority_id")})
     rows = {
         pk: {"authority_id": pk, "region": tree.info[pk]["region"], "authority": tree.name(pk)}
         for pk in tree.children.get(authority_id, [])
@@ -317,7 +326,7 @@ def counts_by_region(apps: QuerySet[Application], tree: AuthorityTree, authority
     for row in [*rows.values(), own, other]:
         row.update(n=0, recommended=0, listed=0)
     for found in qs:
-        child = tree.child_towards(authority_id, found["applicant__competent_authority_id"])
+        child = tree.child_towards(authority_id, found["authority_id"])
         target = own if child == authority_id else rows.get(child, other)
         for key in ("n", "recommended", "listed"):
             target[key] += found[key]
@@ -325,24 +334,35 @@ def counts_by_region(apps: QuerySet[Application], tree: AuthorityTree, authority
 
 
 def counts_by_assessor(apps: QuerySet[Application], authority_id: int) -> QuerySet:
-    """Per third-party assessor (the application's accepted engagement); ordered, ready to paginate."""
+    """Per third-party assessor (the application's accepted engagement): n and listed, ordered, ready to paginate;
+    recommended_by_assessor() adds the recommended count for the rows of a page."""
     return (
         Engagement.objects.filter(status=Engagement.Status.ACCEPTED, application__in=apps)
-        .alias(outcome=_latest_decision(OuterRef("application_id"), authority_id=authority_id))
         .values("assessor_id", "assessor__name")
-        .annotate(**_counts(state="application__state"))
+        .annotate(n=Count("id"), listed=Count("id", filter=Q(application__state=State.LISTED)))
         .order_by("-n", "assessor__name", "assessor_id")
     )
+
+
+def recommended_by_assessor(apps: QuerySet[Application], authority_id: int, rows: list[dict]) -> list[dict]:
+    """The rows of counts_by_assessor with `recommended` added (one query for the page)."""
+    ids = [r["assessor_id"] for r in rows]
+    found = dict(
+        _recommended_at(apps, authority_id)
+        .filter(engagements__status=Engagement.Status.ACCEPTED, engagements__assessor_id__in=ids)
+        .values_list("engagements__assessor_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [{**r, "recommended": found.get(r["assessor_id"], 0)} for r in rows]
 
 
 def counts_without_assessor(apps: QuerySet[Application], authority_id: int) -> dict:
     """The applications with no accepted third-party engagement (self-evaluated, or the assessor withdrew)."""
     accepted = Engagement.objects.filter(application=OuterRef("pk"), status=Engagement.Status.ACCEPTED)
-    return (
-        apps.filter(~Exists(accepted))
-        .alias(outcome=_latest_decision(OuterRef("pk"), authority_id=authority_id))
-        .aggregate(**_counts())
-    )
+    unassessed = apps.filter(~Exists(accepted))
+    counts = unassessed.aggregate(n=Count("id"), listed=Count("id", filter=Q(state=State.LISTED)))
+    return {**counts, "recommended": _recommended_at(unassessed, authority_id).count()}
 
 
 # ------------------------------------------------------------------------------------------------ pass rates

@@ -173,6 +173,7 @@ def assessors(report: Report) -> Table:
     if report.level is None:
         return table
     rows, page = report._paged("assessors", sel.counts_by_assessor(report.apps, report.level))
+    rows = sel.recommended_by_assessor(report.apps, report.level, rows)
     table.page = page
     table.rows = [[r["assessor__name"], r["n"], r["recommended"], r["listed"]] for r in rows]
     if page is None or not page.has_next():

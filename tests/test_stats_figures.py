@@ -237,3 +237,33 @@ def test_trends_over_two_years(client, tree, stats_round):
         ["2024年", "小计", "2", "0", "0"],
         ["合计", "", "3", "0", "0"],
     ]
+
+
+def test_tables_count_the_latest_decision_at_the_level_not_an_earlier_one(tree, django_user_model):
+    """Recommended by the county, forwarded, sent back down by the city: at the county it is pending again, so
+    the county's category, region and assessor tables no longer count it as recommended there."""
+    from reviews.services import transition_perform
+    from tests.application_helpers import open_chain
+    from tests.chain_helpers import lift, recommend, submitted
+    from tests.factories import enterprise, member
+
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    notice = open_chain(tree, root)
+    sent_back = recommend(submitted(tree, notice), tree.users["county"])
+    _, (sent_back,) = lift([sent_back], authority=tree.county, user=tree.users["county"], notice=notice)
+    transition_perform(
+        actor=tree.users["city"], application=sent_back, action="return_lower", reason="请核实能耗数据。"
+    )
+    other = enterprise("小店仍推荐企业有限公司", tree.county)
+    kept = recommend(submitted(tree, notice, applicant=other, user=member(other)), tree.users["county"])
+
+    apps = sel.applications_in_scope(sel.Viewer(None, sel.authority_tree(), None), sel.Filters(level=tree.county.pk))
+    assert sent_back.referrals.filter(authority=tree.county).count() == 2  # the earlier one said recommend
+    (factory,) = sel.counts_by_category(apps, tree.county.pk)
+    assert (factory["n"], factory["recommended"], factory["listed"]) == (2, 1, 0)
+    regions = sel.counts_by_region(apps, sel.authority_tree(), tree.county.pk)
+    assert [(r["n"], r["recommended"]) for r in regions if r["n"]] == [(2, 1)]
+    assert sel.counts_without_assessor(apps, tree.county.pk) == {"n": 2, "recommended": 1, "listed": 0}
+    outcomes = {row["code"]: row["n"] for row in sel.counts_by_outcome(apps, tree.county.pk)}
+    assert outcomes["recommend"] == 1 and outcomes["pending"] == 1
+    assert kept.state == "recommended"
