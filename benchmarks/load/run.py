@@ -44,6 +44,7 @@ def main() -> int:
     parser.add_argument("--users", default="20,50,100", help="user counts, one locust run each")
     parser.add_argument("--run-time", type=int, default=75, help="seconds per run, ramp-up included")
     parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--warmup", type=int, default=20, help="seconds of an unreported 10-user run first (0: none)")
     # 2 × 8 served 22 req/s at 50 users where 4 × 4 served 13–15 and sync × 5 12 (README.md)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (gthread)")
@@ -81,6 +82,12 @@ def main() -> int:
         wait_worker(processes[-1])
         processes.append(start_gunicorn(args, work))
         wait_http(args.port, processes[-1])
+        if args.warmup:
+            # Fresh processes import lazily, open connections and fill caches on their first requests: a short
+            # run first, checked like the others but not reported, so the first reported run is not the cold one.
+            warm = run_once(10, args, work, out, run_time=args.warmup, label="warmup")
+            if warm["check"]["problems"]:
+                results.append(warm)
         for n in users:
             results.append(run_once(n, args, work, out))
         ok = all(not r["check"]["problems"] for r in results)
@@ -302,32 +309,33 @@ def loadavg() -> list[float]:
 # ------------------------------------------------------------------------------------------------ one run
 
 
-def run_once(n: int, args, work: Path, out: Path) -> dict:
+def run_once(n: int, args, work: Path, out: Path, *, run_time: int | None = None, label: str = "") -> dict:
     from django.utils import timezone
     from load_check import check, read_records
 
+    tag = label or str(n)
     plan = remaining(json.loads((work / "plan.json").read_text(encoding="utf-8")))
-    plan_path = work / f"plan-{n}.json"
+    plan_path = work / f"plan-{tag}.json"
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
-    records, summary = out / f"accepted-{n}.jsonl", out / f"summary-{n}.json"
+    records, summary = out / f"accepted-{tag}.jsonl", out / f"summary-{tag}.json"
     env = {**os.environ, "LOAD_PLAN": str(plan_path), "LOAD_RECORD": str(records), "LOAD_SUMMARY": str(summary)}
     env["LOAD_THINK_SCALE"] = str(args.think_scale)
     cmd = [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(n)]
-    cmd += ["-r", str(args.spawn_rate), "-t", f"{args.run_time}s", "--stop-timeout", "120"]
-    cmd += ["--host", f"http://127.0.0.1:{args.port}", "--csv", str(out / f"users-{n}"), "--only-summary"]
+    cmd += ["-r", str(args.spawn_rate), "-t", f"{run_time or args.run_time}s", "--stop-timeout", "120"]
+    cmd += ["--host", f"http://127.0.0.1:{args.port}", "--csv", str(out / f"users-{tag}"), "--only-summary"]
     cmd += ["--loglevel", "WARNING"]
     print(
-        f"run: {n} users, {len(plan['applicants'])} drafts and "
+        f"run{' (' + label + ')' if label else ''}: {n} users, {len(plan['applicants'])} drafts and "
         f"{ {k: len(v) for k, v in plan['decisions'].items()} } decisions available",
         flush=True,
     )
     since = timezone.now()
     before, cpu_before, started = loadavg(), cpu_seconds(), time.monotonic()
     children_before = children_cpu()
-    log = open(out / f"locust-{n}.log", "w")  # noqa: SIM115
+    log = open(out / f"locust-{tag}.log", "w")  # noqa: SIM115
     locust = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        locust.wait(timeout=args.run_time + 240)
+        locust.wait(timeout=(run_time or args.run_time) + 240)
     finally:
         stop(locust)
         log.close()
@@ -348,14 +356,14 @@ def run_once(n: int, args, work: Path, out: Path) -> dict:
     for problem in result["problems"][:20]:
         print(f"    {problem}", flush=True)
     return {
-        "users": n,
+        "users": f"{n} ({label})" if label else n,
         "load_before": before,
         "load_after": after,
         "drain_seconds": drained,
         "cpu": cpu,
-        "stats": read_stats(out / f"users-{n}_stats.csv"),
+        "stats": read_stats(out / f"users-{tag}_stats.csv"),
         # an exception inside a task (the client's own fault) is not a failed request in locust's count: add it
-        "exceptions": sum(int(row["Count"]) for row in read_stats(out / f"users-{n}_exceptions.csv")),
+        "exceptions": sum(int(row["Count"]) for row in read_stats(out / f"users-{tag}_exceptions.csv")),
         "summary": json.loads(summary.read_text()) if summary.exists() else {},
         "check": result,
     }
