@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import State
 from greenmfg.validators import MAX_OBJECT_ID
+from greenmfg.widgets import PlainSelect
 from notices.models import Category
 
 from .selectors import inbox as inbox_selectors
@@ -47,9 +48,13 @@ class InboxFilterForm(forms.Form):
         self.fields["notice"].label_from_instance = lambda n: (
             f"{n.year}年 · {n.issuer.name} · {n.title[:24]}{'…' if len(n.title) > 24 else ''}"
         )
-        self.counties = list(inbox_selectors.inbox_counties(authority))
+        # ids and names only: the ministry's list holds every province and city
+        self.counties = list(inbox_selectors.inbox_counties(authority).values_list("pk", "name"))
         self.fields["county"].queryset = inbox_selectors.inbox_counties(authority)
-        self.fields["county"].choices = [("", "全部地区"), *[(c.pk, c.name) for c in self.counties]]
+        self.fields["county"].choices = [("", "全部地区"), *self.counties]
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget = PlainSelect(attrs=field.widget.attrs, choices=field.widget.choices)
         self.fields["assessor"].queryset = inbox_selectors.inbox_assessors(user, authority)
 
     def params(self) -> dict:
