@@ -90,7 +90,9 @@ def main() -> int:
 
             profiler = cProfile.Profile()
             profiler.runcall(calls[-1])
-            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_LINES", "30")))
+            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+                int(os.environ.get("PROFILE_LINES", "30"))
+            )
         if args.slowest:
             for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[: args.slowest]:
                 print(f"    {float(q['time']) * 1000:6.1f} ms  {q['sql']}")
