@@ -333,3 +333,29 @@ def test_storage_errors_are_retried_then_recorded(tree, batch, settings, tmp_pat
     assert doc.status == "failed", (doc.attempts, doc.error)
     assert doc.error.startswith("多次重试后仍无法生成")
     assert doc.attempts == 4 and not doc.file  # the first try and three retries
+
+
+def test_one_owners_documents_are_exactly_what_the_general_rule_gives_for_it(tree, notice, batch):
+    """documents_of (the panel's narrow read) against documents_visible_to filtered to the owner, for every user
+    of the tree and each kind of owner: the same rows."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from documents.selectors import documents_of, documents_visible_to
+
+    application = batch.items.first().application
+    docs = [
+        request_doc(actor=tree.users["county"], kind="batch_summary", owner=batch),
+        request_doc(actor=tree.users["ent"], kind="application_pdf", owner=application),
+    ]
+    assert all(d.pk for d in docs)
+    owners = [batch, application, notice]
+    seen_any = set()
+    for user in tree.users.values():
+        for owner in owners:
+            ct = ContentType.objects.get_for_model(owner)
+            general = set(
+                documents_visible_to(user).filter(owner_type=ct, owner_id=owner.pk).values_list("pk", flat=True)
+            )
+            assert set(documents_of(user, owner).values_list("pk", flat=True)) == general, (user, owner)
+            seen_any |= general
+    assert seen_any == {d.pk for d in docs}  # each document seen by someone, hidden from others above
