@@ -114,11 +114,17 @@ def _families(notices: dict[int, Notice]) -> dict[int, int]:
     return {pk: root(n) for pk, n in notices.items()}
 
 
+def _same_year_roots(notices) -> tuple[dict[int, Notice], dict[int, int]]:
+    """Every notice of the given notices' years, and each one's family root (one query)."""
+    same_year = {n.pk: n for n in Notice.objects.filter(year__in={n.year for n in notices}).select_related("issuer")}
+    for n in notices:
+        same_year.setdefault(n.pk, n)
+    return same_year, _families(same_year)
+
+
 def notice_family(notice: Notice) -> list[Notice]:
     """The notice, the one it forwards and so on up, and every notice forwarding any of them (one query)."""
-    same_year = {n.pk: n for n in Notice.objects.filter(year=notice.year).select_related("issuer")}
-    same_year.setdefault(notice.pk, notice)
-    roots = _families(same_year)
+    same_year, roots = _same_year_roots([notice])
     return [n for pk, n in same_year.items() if roots[pk] == roots[notice.pk]]
 
 
@@ -279,10 +285,7 @@ def deadlines_concerning(org: Organization) -> list[dict]:
         bound, stage = org.competent_authority, Deadline.Stage.AUTHORITY
     if stage and notices:
         # The first notice of each forwarding family speaks for it; all families' deadlines in one pass.
-        same_year = {n.pk: n for n in Notice.objects.filter(year__in={n.year for n in notices})}
-        for n in notices:
-            same_year.setdefault(n.pk, n)
-        roots = _families(same_year)
+        _, roots = _same_year_roots(notices)
         firsts: dict[int, Notice] = {}
         for notice in notices:
             firsts.setdefault(roots[notice.pk], notice)

@@ -30,17 +30,31 @@ NAVIGATE = {
 
 class InboxFilterForm(forms.Form):
     q = forms.CharField(label="申报单位或信用代码", required=False, max_length=64)
-    notice = forms.ModelChoiceField(label="通知", required=False, queryset=None, empty_label="全部通知")
-    category = forms.ChoiceField(label="申报类别", required=False, choices=[("", "全部类别"), *Category.choices])
-    county = forms.ModelChoiceField(label="所属地区", required=False, queryset=None, empty_label="全部地区")
-    state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
+    # PlainSelect: the ministry's region list has hundreds of options (greenmfg/widgets.py)
+    notice = forms.ModelChoiceField(
+        label="通知", required=False, queryset=None, empty_label="全部通知", widget=PlainSelect
+    )
+    category = forms.ChoiceField(
+        label="申报类别", required=False, choices=[("", "全部类别"), *Category.choices], widget=PlainSelect
+    )
+    county = forms.ModelChoiceField(
+        label="所属地区", required=False, queryset=None, empty_label="全部地区", widget=PlainSelect
+    )
+    state = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部状态"), *State.choices], widget=PlainSelect
+    )
     eligibility = forms.ChoiceField(
         label="资格审查",
         required=False,
         choices=[("", "全部"), *inbox_selectors.ELIGIBILITY_CHOICES.items()],
+        widget=PlainSelect,
     )
-    assessor = forms.ModelChoiceField(label="第三方评价机构", required=False, queryset=None, empty_label="全部")
-    sort = forms.ChoiceField(label="排序", required=False, choices=list(inbox_selectors.SORT_LABELS.items()))
+    assessor = forms.ModelChoiceField(
+        label="第三方评价机构", required=False, queryset=None, empty_label="全部", widget=PlainSelect
+    )
+    sort = forms.ChoiceField(
+        label="排序", required=False, choices=list(inbox_selectors.SORT_LABELS.items()), widget=PlainSelect
+    )
 
     def __init__(self, *args, user, authority, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,9 +66,6 @@ class InboxFilterForm(forms.Form):
         self.counties = list(inbox_selectors.inbox_counties(authority).values_list("pk", "name"))
         self.fields["county"].queryset = inbox_selectors.inbox_counties(authority)
         self.fields["county"].choices = [("", "全部地区"), *self.counties]
-        for field in self.fields.values():
-            if type(field.widget) is forms.Select:
-                field.widget = PlainSelect(attrs=field.widget.attrs, choices=field.widget.choices)
         self.fields["assessor"].queryset = inbox_selectors.inbox_assessors(user, authority)
 
     def params(self) -> dict:

@@ -256,16 +256,18 @@ def _latest_decision(application_ref, **where) -> Subquery:
     )
 
 
+def _latest_referral_ids(authority_id: int, apps: QuerySet[Application] | None = None) -> QuerySet:
+    """The id of each application's latest referral at the authority (grouped once, MAX(id)): joined set-wise
+    instead of a correlated subquery per application."""
+    referrals = Referral.objects.filter(authority_id=authority_id)
+    if apps is not None:
+        referrals = referrals.filter(application__in=apps)
+    return referrals.values("application_id").annotate(last=Max("id")).values("last")
+
+
 def _recommended_at(apps: QuerySet[Application], authority_id: int) -> QuerySet[Application]:
-    """The applications whose latest referral at the authority recommended them: a semi-join on the latest
-    referral ids (grouped once, hashed), not a subquery per application; at most one row per application."""
-    latest = (
-        Referral.objects.filter(authority_id=authority_id)
-        .values("application_id")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
-    return apps.filter(referrals__id__in=latest, referrals__decision=RECOMMEND)
+    """The applications whose latest referral at the authority recommended them (at most one row each)."""
+    return apps.filter(referrals__id__in=_latest_referral_ids(authority_id), referrals__decision=RECOMMEND)
 
 
 def _grouped_counts(apps: QuerySet[Application], authority_id: int, fields: dict) -> list[dict]:
@@ -290,12 +292,7 @@ def _grouped_counts(apps: QuerySet[Application], authority_id: int, fields: dict
 def counts_by_outcome(apps: QuerySet[Application], authority_id: int) -> list[dict]:
     """Two set-wise queries, not a correlated subquery per application: the latest referral of each application at
     the authority (grouped, MAX(id)) counted by decision, and the applications in scope (the rest: not reached)."""
-    latest = (
-        Referral.objects.filter(authority_id=authority_id, application__in=apps)
-        .values("application_id")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
+    latest = _latest_referral_ids(authority_id, apps)
     decided = dict(Referral.objects.filter(pk__in=latest).values_list("decision").annotate(n=Count("id")).order_by())
     counts = {code: decided.get(code, 0) for code in OUTCOMES}
     counts["pending"] = decided.get("", 0)
