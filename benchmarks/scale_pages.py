@@ -2,7 +2,7 @@
 the national data set (seed_scale) in PostgreSQL, at a small and at the full size.
 
     .venv/bin/python benchmarks/scale_pages.py [--small 2000] [--applications 20000] [--repeat 50] [--seed 1]
-        [--keep] [--only SUBSTRING] [--json /tmp/scale_pages.json]
+        [--keep | --reuse] [--only SUBSTRING] [--json /tmp/scale_pages.json]
 
 For each size, in its own process: a fresh database greenmfg_bench_scale (small: greenmfg_bench_scale_small) on
 BENCH_PG (default postgres://postgres@127.0.0.1:5432), dropped and created by the script and dropped at the end
@@ -47,6 +47,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database kept by --keep as it is (no drop, no seeding); implies --keep",
+    )
     parser.add_argument("--only", help="run only the cases whose name contains this")
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -56,7 +61,8 @@ def main() -> int:
     results = {}
     for label, size, name in (("small", args.small, f"{PG_NAME}_small"), ("full", args.applications, PG_NAME)):
         cmd = [sys.executable, __file__, "--child", name, "--applications", str(size), "--seed", str(args.seed)]
-        cmd += ["--repeat", str(args.repeat)] + (["--keep"] if args.keep else [])
+        cmd += ["--repeat", str(args.repeat)] + (["--keep"] if args.keep or args.reuse else [])
+        cmd += ["--reuse"] if args.reuse else []
         cmd += ["--only", args.only] if args.only else []
         out = subprocess.run(cmd, cwd=ROOT, env=environment(name), capture_output=True, text=True)
         sys.stderr.write(out.stderr)
@@ -141,7 +147,8 @@ def run(args) -> int:
     import django
 
     name = args.child
-    fresh_database(name)
+    if not args.reuse:
+        fresh_database(name)
     sys.path.insert(0, str(ROOT))
     django.setup()
     from django.core.management import call_command
@@ -151,13 +158,15 @@ def run(args) -> int:
     call_command("migrate", verbosity=0)
     if not Path(STATIC_ROOT, "staticfiles.json").exists():
         call_command("collectstatic", interactive=False, verbosity=0)
-    log(f"[{name}] seeding {args.applications} applications…\n")
-    started = time.perf_counter()
-    call_command("seed_scale", applications=args.applications, seed=args.seed, stdout=sys.stderr)
-    seed_s = time.perf_counter() - started
-    started = time.perf_counter()
-    evaluate_all()
-    evaluate_s = time.perf_counter() - started
+    seed_s = evaluate_s = 0.0
+    if not args.reuse:
+        log(f"[{name}] seeding {args.applications} applications…\n")
+        started = time.perf_counter()
+        call_command("seed_scale", applications=args.applications, seed=args.seed, stdout=sys.stderr)
+        seed_s = time.perf_counter() - started
+        started = time.perf_counter()
+        evaluate_all()
+        evaluate_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
         cursor.execute("SELECT version()")
@@ -165,6 +174,9 @@ def run(args) -> int:
     load_before = load()
     cases = [c for c in build_cases() if not args.only or args.only in c["name"]]
     log(f"[{name}] {len(cases)} cases × {args.repeat}, load average {load_before}\n")
+    from greenmfg.process import settle
+
+    settle()  # as greenmfg/wsgi.py does in a web process
     measured = [measure(case, args.repeat) for case in cases]
     result = {
         "database": name,

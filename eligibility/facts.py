@@ -6,7 +6,7 @@ green lists and assessor records), the assessor's project counts, quotas, and wh
 """
 
 from bisect import bisect_left
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from collections.abc import Callable
 
 from django.db.models import Count, Q
@@ -285,6 +285,7 @@ def _families(notice_ids) -> dict[int, int]:
     """Notice id → root of its forwarding chain (1 query over the years involved)."""
     from notices.models import Notice
     from notices.selectors import _families as roots
+    from notices.selectors import _Link
 
     years = Notice.objects.filter(pk__in=notice_ids).values("year")
     # roots() reads pk and forwards_id only: plain tuples, not a model instance per notice and chunk.
@@ -293,9 +294,6 @@ def _families(notice_ids) -> dict[int, int]:
         for pk, forwards_id in Notice.objects.filter(year__in=years).values_list("id", "forwards_id")
     }
     return roots(pool)
-
-
-_Link = namedtuple("_Link", "pk forwards_id")
 
 
 def _quotas(apps) -> dict[int, dict]:

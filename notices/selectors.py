@@ -1,5 +1,6 @@
 """Reads about notices: who may see which, and which deadline binds whom."""
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -126,6 +127,20 @@ def notice_family(notice: Notice) -> list[Notice]:
     """The notice, the one it forwards and so on up, and every notice forwarding any of them (one query)."""
     same_year, roots = _same_year_roots([notice])
     return [n for pk, n in same_year.items() if roots[pk] == roots[notice.pk]]
+
+
+def notice_family_ids(notice: Notice) -> list[int]:
+    """notice_family's ids alone, from two columns (no notice rows: a year of a national campaign has hundreds)."""
+    links = {
+        pk: _Link(pk, forwards_id)
+        for pk, forwards_id in Notice.objects.filter(year=notice.year).values_list("id", "forwards_id")
+    }
+    links.setdefault(notice.pk, _Link(notice.pk, notice.forwards_id))
+    roots = _families(links)
+    return [pk for pk in links if roots[pk] == roots[notice.pk]]
+
+
+_Link = namedtuple("_Link", "pk forwards_id")
 
 
 @dataclass

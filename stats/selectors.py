@@ -19,7 +19,7 @@ from applications.models import Application, Engagement, State
 from listings.models import Listing
 from listings.selectors import jurisdiction_q
 from notices.models import Category, Notice
-from notices.selectors import notice_family, notices_visible_to
+from notices.selectors import notice_family_ids, notices_visible_to
 from organizations.models import Organization
 from organizations.selectors import memberships_of
 from reviews.models import Referral
@@ -205,7 +205,7 @@ def notices_for_picker(user) -> list[Notice]:
 def notice_filter(user, pk: int) -> tuple[Notice, list[int]]:
     """A notice the user can see, with its whole family (the notices it forwards and those forwarding it)."""
     notice = get_object_or_404(notices_visible_to(user).exclude(status=Notice.Status.DRAFT), pk=pk)
-    return notice, [n.pk for n in notice_family(notice)]
+    return notice, notice_family_ids(notice)
 
 
 def province_choices(viewer: Viewer) -> list[int]:

@@ -101,3 +101,26 @@ def test_score_and_decline_refusals_in_chinese(client, tree, chain):
     assert client.get(f"{url}/").json()["decline_reason"] == "时间冲突"
     response = post(client, f"{url}/score/", {"scores": []})
     assert response.status_code == 403 and "评审专家本人" in response.json()["detail"]
+
+
+def test_ranking_payload_is_what_the_serializer_gives(client, tree, chain):
+    from notices.models import NoticeCategory, Quota
+    from reviews.api_experts import RankingSerializer, ranking_payload
+    from reviews.selectors.experts import ranking
+    from tests.test_expert_pages import score_all
+
+    apps = at_province(tree, chain.notice, 3)
+    score_all(chain, apps[0], [70, 80.5])
+    score_all(chain, apps[1], [90])
+    nc = NoticeCategory.objects.get(notice=chain.notice.forwards, category="factory")
+    Quota.objects.create(notice_category=nc, authority=tree.province, limit=1)
+    data = ranking(chain.panel)
+    payload = ranking_payload(data)
+    assert payload == RankingSerializer(data).data
+    assert [(r["rank"], r["score"], r["totals"], r["within_quota"]) for r in payload["rows"]] == [
+        (1, "90.00", ["90.00"], True),
+        (2, "75.25", ["80.50", "70.00"], False),
+        (None, None, [], False),
+    ]
+    client.force_login(chain.province)
+    assert client.get(f"{BASE}/panels/{chain.panel.pk}/ranking/").json() == payload

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from applications.models import State
 from notices.models import NoticeCategory, Quota
 from reviews.models import Assignment, ExpertConflict, Panel
+from reviews.services import bulk as services_bulk
 from reviews.services import experts as services
 from tests import test_expert_setup as setup
 from tests.factories import member
@@ -285,3 +286,37 @@ def test_panel_list_queries_do_not_grow(client, tree, chain, root):
     api_twenty, body = measure(client, "/api/v1/expert-reviews/panels/")
     assert body.count("计数评审组") == 20
     assert (one, api_one) == (twenty, api_twenty)
+
+
+def test_ranking_rows_mark_the_quota_line_the_held_rows_and_escape_names(client, tree, chain):
+    apps = at_province(tree, chain.notice, 3)
+    nc = NoticeCategory.objects.get(notice=chain.notice.forwards, category="factory")
+    Quota.objects.create(notice_category=nc, authority=tree.province, limit=1)
+    score_all(chain, apps[0], [70, 80])
+    score_all(chain, apps[1], [90, 94])
+    apps[2].applicant.name = "<b>某</b>公司"
+    apps[2].applicant.save()
+    # apps[0] recommended: it stays in the ranking, without a checkbox, held by the province still.
+    services_bulk.ranking_decide(
+        actor=chain.province, panel=chain.panel, application_ids=[apps[0].pk], action="recommend", opinion="同意。"
+    )
+    client.force_login(chain.province)
+    page = client.get(f"/reviews/experts/panels/{chain.panel.pk}/ranking/").content.decode()
+    rows = re.findall(r"<tr class=\"([^\"]*)\">(.*?)</tr>", page, re.S)
+    assert [classes for classes, _ in rows] == ["within quota-line", "", ""]
+    first, second, third = (html for _, html in rows)
+    assert f'id="pick-{apps[1].pk}"' in first and '<td class="nowrap">1 <span class="tag">名额内</span>' in first
+    assert "<strong>92.00</strong>" in first and "94.00、90.00" in first and "2 / 2" in first and ">能效标杆<" in first
+    assert 'name="applications"' not in second and "state-recommended" in second and "75.00" in second
+    assert f'href="/applications/{apps[0].pk}/"' in second
+    assert "&lt;b&gt;某&lt;/b&gt;公司" in third and "<b>某</b>" not in page and "未评分" in third
+    assert f'value="{apps[2].pk}"' in third and '<span class="muted">—</span>' in third
+
+
+def test_ranking_without_a_quota_draws_no_quota_line(client, tree, chain):
+    apps = at_province(tree, chain.notice, 2)
+    score_all(chain, apps[0], [70, 80])
+    client.force_login(chain.province)
+    page = client.get(f"/reviews/experts/panels/{chain.panel.pk}/ranking/").content.decode()
+    assert "quota-line" not in page.split("<tbody>")[1] and "名额内" not in page
+    assert "本单位该类别未设推荐名额" in page

@@ -267,3 +267,15 @@ def test_tables_count_the_latest_decision_at_the_level_not_an_earlier_one(tree, 
     outcomes = {row["code"]: row["n"] for row in sel.counts_by_outcome(apps, tree.county.pk)}
     assert outcomes["recommend"] == 1 and outcomes["pending"] == 1
     assert kept.state == "recommended"
+
+
+def test_family_ids_are_the_family_of_every_notice(stats_round):
+    from notices.models import Notice
+    from notices.selectors import notice_family, notice_family_ids
+
+    families = set()
+    for notice in Notice.objects.all():
+        ids = notice_family_ids(notice)
+        assert sorted(ids) == sorted(n.pk for n in notice_family(notice)) and notice.pk in ids
+        families.add(frozenset(ids))
+    assert len(families) == 2  # 2024's chain and 2023's, none mixed

@@ -269,9 +269,11 @@ class RankingData:
 def ranking(panel, scope) -> RankingData:
     """评审排序表 from reviews.selectors.experts.ranking (its order, rank and quota), with one column per expert."""
     from reviews.models import Assignment
+    from reviews.selectors.experts import panel_applications
     from reviews.selectors.experts import ranking as panel_ranking
 
-    table = panel_ranking(panel)
+    # Whole rows: a product's name is in its data; the region's parents make the full region name.
+    table = panel_ranking(panel, panel_applications(panel).select_related("applicant__region__parent__parent"))
     cells: dict[tuple[int, int], str] = {}
     experts = {e.pk: e for e in panel.experts.select_related("user")}
     for a in Assignment.objects.filter(panel=panel).select_related("expert__user").order_by("id"):

@@ -8,7 +8,7 @@ from applications.models import Engagement, State
 from eligibility.catalogue import FAIL, HARD
 from eligibility.models import Evaluation
 from notices.models import Deadline, Notice, NoticeCategory, Quota
-from notices.selectors import deadline_for, notice_family
+from notices.selectors import deadline_for, notice_family_ids
 from notices.services import format_moment
 
 from ..models import Batch, BatchItem
@@ -33,7 +33,7 @@ class Finding:
 
 
 def family_ids(notice: Notice) -> set[int]:
-    return {n.pk for n in notice_family(notice)}
+    return set(notice_family_ids(notice))
 
 
 def batch_findings(batch: Batch, at=None) -> list[Finding]:

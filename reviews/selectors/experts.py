@@ -20,7 +20,7 @@ from applications.models import Application, Engagement, State
 from eligibility.catalogue import PASS, PRIORITY
 from eligibility.models import Evaluation
 from notices.models import Quota
-from notices.selectors import notice_family
+from notices.selectors import notice_family_ids
 from organizations.models import ExpertAffiliation, ExpertProfile, Membership, Organization
 from organizations.selectors import acting_org_ids
 
@@ -129,7 +129,7 @@ def conflicts(expert: ExpertProfile, application: Application) -> list[str]:
 
 def candidate_applications(panel: Panel):
     """Applications the panel may assign: held by its authority under review, same category and notice family."""
-    family = [n.pk for n in notice_family(panel.notice)]
+    family = notice_family_ids(panel.notice)
     return (
         Application.objects.filter(
             holder_id=panel.authority_id, state=State.UNDER_REVIEW, category=panel.category, notice_id__in=family
@@ -180,6 +180,10 @@ class RankingRow:
     def scored(self) -> int:
         return len(self.totals)
 
+    @property
+    def badge_labels(self) -> list[str]:
+        return [b["label"] for b in self.badges]
+
 
 @dataclass
 class Ranking:
@@ -188,9 +192,10 @@ class Ranking:
     quota: int | None
 
 
-def panel_applications(panel: Panel) -> QuerySet[Application]:
+def panel_applications(panel: Panel, family: list[int] | None = None) -> QuerySet[Application]:
     """Every application of the panel's category and notice family that reached the panel's authority."""
-    family = [n.pk for n in notice_family(panel.notice)]
+    if family is None:
+        family = notice_family_ids(panel.notice)
     return (
         Application.objects.filter(
             category=panel.category,
@@ -224,12 +229,32 @@ def _priority_findings(evaluation_ids) -> dict:
     return dict(qs.annotate(passed=passed).values_list("pk", "passed"))
 
 
-def ranking(panel: Panel) -> Ranking:
+# What the ranking page and API show of each row; the rest of an application (its `data` above all) stays in the
+# database, as loading it was most of a large panel's time.
+RANKING_FIELDS = (
+    "id",
+    "state",
+    "category",
+    "holder_id",
+    "holder__name",
+    "applicant__name",
+    "applicant__credit_code",
+    "applicant__region__name",
+)
+
+
+def ranking(panel: Panel, applications: QuerySet[Application] | None = None) -> Ranking:
     """Rows ordered by aggregate score (unscored last), then by priority badges, then by applicant; the first
-    `quota` ranked rows are within the authority's quota for the category. Six queries, whatever the rows."""
-    family = notice_family(panel.notice)
+    `quota` ranked rows are within the authority's quota for the category. A fixed number of queries, whatever the
+    rows.
+
+    `applications` is panel_applications(panel) loaded as the caller needs it (a document's builder wants whole
+    rows); by default only RANKING_FIELDS."""
+    family = notice_family_ids(panel.notice)
+    if applications is None:
+        applications = panel_applications(panel, family).only(*RANKING_FIELDS)
     latest = Evaluation.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
-    applications = list(panel_applications(panel).annotate(latest_evaluation_id=Subquery(latest)))
+    applications = list(applications.annotate(latest_evaluation_id=Subquery(latest)))
     evaluation_ids = [a.latest_evaluation_id for a in applications if a.latest_evaluation_id]
     findings = _priority_findings(evaluation_ids)
     assigned: dict[int, int] = defaultdict(int)
@@ -255,7 +280,7 @@ def ranking(panel: Panel) -> Ranking:
     rows.sort(key=lambda r: (r.score is None, -(r.score or 0), -len(r.badges), r.applicant.name, r.application.pk))
     quota = (
         Quota.objects.filter(
-            notice_category__notice_id__in=[n.pk for n in family],
+            notice_category__notice_id__in=family,
             notice_category__category=panel.category,
             authority_id=panel.authority_id,
         )

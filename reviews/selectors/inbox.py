@@ -15,7 +15,7 @@ from applications.models import Application, Engagement, State
 from applications.selectors import applications_visible_to
 from eligibility.models import Evaluation
 from notices.models import Notice
-from notices.selectors import notice_family
+from notices.selectors import notice_family_ids
 from organizations.models import Organization
 from organizations.selectors import authority_ancestor_ids, authority_subtree_ids, memberships_of
 
@@ -108,7 +108,7 @@ def inbox_filter(qs: QuerySet[Application], params: dict) -> QuerySet[Applicatio
     if q:
         qs = qs.filter(Q(applicant__name__icontains=q) | Q(applicant__credit_code__icontains=q))
     if params.get("notice"):
-        qs = qs.filter(notice_id__in=[n.pk for n in notice_family(params["notice"])])
+        qs = qs.filter(notice_id__in=notice_family_ids(params["notice"]))
     if params.get("category"):
         qs = qs.filter(category=params["category"])
     if params.get("county"):

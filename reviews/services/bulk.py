@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from applications.models import Application
 from applications.selectors import applications_visible_to
 from greenmfg.errors import refusal
-from notices.selectors import notice_family
+from notices.selectors import notice_family_ids
 
 from ..models import Panel
 from ..workflow import BY_ACTION
@@ -66,7 +66,7 @@ def ranking_decide(*, actor, panel: Panel, application_ids, action: str, opinion
         raise ValidationError({"action": ["请选择“推荐”或“不予推荐”。"]})
     if not (opinion or "").strip():
         raise ValidationError({"opinion": ["请填写意见。"]})
-    family = [n.pk for n in notice_family(panel.notice)]
+    family = notice_family_ids(panel.notice)
     chosen = list(
         Application.objects.filter(
             pk__in=list(application_ids),

@@ -16,7 +16,7 @@ from activity.services import audit_record, notification_send
 from applications.models import Application, State
 from applications.services import members
 from notices.models import Notice, NoticeCategory
-from notices.selectors import notice_family
+from notices.selectors import notice_family_ids
 from organizations.models import ExpertProfile, Organization
 from organizations.selectors import LEVEL_RANK, authority_ancestor_ids, memberships_of
 
@@ -215,7 +215,7 @@ def _check_application(panel: Panel, application: Application) -> None:
         raise ValidationError("该申报不在本单位审核中，不能分配评审专家。")
     if application.category != panel.category:
         raise ValidationError(f"该申报类别为“{application.get_category_display()}”，与评审组类别不符。")
-    if application.notice_id not in {n.pk for n in notice_family(panel.notice)}:
+    if application.notice_id not in set(notice_family_ids(panel.notice)):
         raise ValidationError("该申报不属于评审组所依据通知的申报。")
 
 
