@@ -197,7 +197,16 @@ class Filters:
 
 def notices_for_picker(user) -> list[Notice]:
     """One notice per forwarding family the user can see: the topmost of it the user sees."""
-    visible = list(notices_visible_to(user).exclude(status=Notice.Status.DRAFT).order_by("-year", "id"))
+    # What the picker shows alone: the ministry sees every notice of every year, and each came with its body, its
+    # issuer's region and the notice it forwards.
+    visible = list(
+        notices_visible_to(user)
+        .exclude(status=Notice.Status.DRAFT)
+        .select_related(None)
+        .select_related("issuer")
+        .only("id", "year", "title", "forwards_id", "issuer__name")
+        .order_by("-year", "id")
+    )
     ids = {n.pk for n in visible}
     return [n for n in visible if not n.forwards_id or n.forwards_id not in ids]
 
@@ -289,14 +298,15 @@ def _grouped_counts(apps: QuerySet[Application], authority_id: int, fields: dict
 # ---------------------------------------------------------------------------------------------- by one thing
 
 
-def counts_by_outcome(apps: QuerySet[Application], authority_id: int) -> list[dict]:
+def counts_by_outcome(apps: QuerySet[Application], authority_id: int, total: int | None = None) -> list[dict]:
     """Two set-wise queries, not a correlated subquery per application: the latest referral of each application at
-    the authority (grouped, MAX(id)) counted by decision, and the applications in scope (the rest: not reached)."""
+    the authority (grouped, MAX(id)) counted by decision, and the applications in scope (the rest: not reached;
+    `total`, when the caller has counted them already)."""
     latest = _latest_referral_ids(authority_id, apps)
     decided = dict(Referral.objects.filter(pk__in=latest).values_list("decision").annotate(n=Count("id")).order_by())
     counts = {code: decided.get(code, 0) for code in OUTCOMES}
     counts["pending"] = decided.get("", 0)
-    counts["not_reached"] = apps.count() - sum(decided.values())
+    counts["not_reached"] = (apps.count() if total is None else total) - sum(decided.values())
     return [{"code": code, "label": label, "n": counts[code]} for code, label in OUTCOMES.items()]
 
 

@@ -68,6 +68,11 @@ class Report:
     def apps(self):
         return sel.applications_in_scope(self.viewer, self.filters)
 
+    @cached_property
+    def state_counts(self) -> list[dict]:
+        """Read once: the states table shows them, and their sum is the outcome table's whole."""
+        return sel.counts_by_state(self.apps)
+
     @property
     def level(self) -> int | None:
         return self.filters.level
@@ -99,7 +104,7 @@ def outcomes(report: Report) -> Table:
     table = Table("outcomes", "按本级审核结果统计", ["审核结果", "申报数"])
     if report.level is None:
         return table
-    rows = sel.counts_by_outcome(report.apps, report.level)
+    rows = sel.counts_by_outcome(report.apps, report.level, total=sum(r["n"] for r in report.state_counts))
     table.rows = [[r["label"], r["n"]] for r in rows]
     total = sum(r["n"] for r in rows)
     table.total = ["合计", total]
@@ -115,7 +120,7 @@ def outcomes(report: Report) -> Table:
 
 def states(report: Report) -> Table:
     table = Table("states", "按申报状态统计", ["当前状态", "申报数"])
-    rows = sel.counts_by_state(report.apps)
+    rows = report.state_counts
     total = sum(r["n"] for r in rows)
     if total:
         table.rows = [[r["label"], r["n"]] for r in rows]
@@ -172,7 +177,9 @@ def assessors(report: Report) -> Table:
     table = Table("assessors", "按第三方评价机构统计", ["第三方评价机构", "申报数", "本级推荐", "入选名单"])
     if report.level is None:
         return table
-    rows, page = report._paged("assessors", sel.counts_by_assessor(report.apps, report.level))
+    # Read whole and paged here: a row per registered assessor (hundreds at most), and the paginator's count of
+    # the grouped query cost as much as the query itself.
+    rows, page = report._paged("assessors", list(sel.counts_by_assessor(report.apps, report.level)))
     rows = sel.recommended_by_assessor(report.apps, report.level, rows)
     table.page = page
     table.rows = [[r["assessor__name"], r["n"], r["recommended"], r["listed"]] for r in rows]
