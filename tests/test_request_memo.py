@@ -78,3 +78,29 @@ def test_an_upload_inside_a_request_is_seen_by_the_completeness_check_after_it(r
     RequestMemoMiddleware(view)(rf.get("/"))
     assert seen["before"][0] == set() and any("自评价报告" in p for p in seen["before"][1])
     assert seen["after"][0] == {str(material.pk)} and not any("自评价报告" in p for p in seen["after"][1])
+
+
+def test_a_grant_inside_a_request_is_seen_by_the_next_visibility_read(rf, tree, django_user_model):
+    from applications import services
+    from applications.selectors import applications_visible_to
+    from greenmfg.request_memo import RequestMemoMiddleware
+    from tests.application_helpers import open_chain as notice_chain
+
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    notice = notice_chain(tree, root)
+    application = services.application_create(
+        actor=tree.users["ent"], applicant=tree.ent, notice=notice, category="factory", data={}
+    )
+    city = tree.users["city"]
+    seen = {}
+
+    def view(request):
+        listed = applications_visible_to(city)
+        seen["before"] = list(listed.values_list("pk", flat=True))
+        services.grant_view(application, tree.city)
+        seen["after"] = list(applications_visible_to(city).values_list("pk", flat=True))
+        seen["listed again"] = list(listed.values_list("pk", flat=True))
+        return None
+
+    RequestMemoMiddleware(view)(rf.get("/"))
+    assert seen["before"] == [] and seen["after"] == [application.pk] == seen["listed again"]
