@@ -284,16 +284,9 @@ def _registry(engagements) -> dict[str, dict]:
 def _families(notice_ids) -> dict[int, int]:
     """Notice id → root of its forwarding chain (1 query over the years involved)."""
     from notices.models import Notice
-    from notices.selectors import _families as roots
-    from notices.selectors import _Link
+    from notices.selectors import family_roots
 
-    years = Notice.objects.filter(pk__in=notice_ids).values("year")
-    # roots() reads pk and forwards_id only: plain tuples, not a model instance per notice and chunk.
-    pool = {
-        pk: _Link(pk, forwards_id)
-        for pk, forwards_id in Notice.objects.filter(year__in=years).values_list("id", "forwards_id")
-    }
-    return roots(pool)
+    return family_roots(Notice.objects.filter(pk__in=notice_ids).values("year"))
 
 
 def _quotas(apps) -> dict[int, dict]:

@@ -129,15 +129,21 @@ def notice_family(notice: Notice) -> list[Notice]:
     return [n for pk, n in same_year.items() if roots[pk] == roots[notice.pk]]
 
 
-def notice_family_ids(notice: Notice) -> list[int]:
-    """notice_family's ids alone, from two columns (no notice rows: a year of a national campaign has hundreds)."""
+def family_roots(years) -> dict[int, int]:
+    """Notice id → its family root, for every notice of these years (a list or a subquery of years), read from two
+    columns: plain tuples, not a model instance per notice (a year of a national campaign has hundreds)."""
     links = {
         pk: _Link(pk, forwards_id)
-        for pk, forwards_id in Notice.objects.filter(year=notice.year).values_list("id", "forwards_id")
+        for pk, forwards_id in Notice.objects.filter(year__in=years).values_list("id", "forwards_id")
     }
-    links.setdefault(notice.pk, _Link(notice.pk, notice.forwards_id))
-    roots = _families(links)
-    return [pk for pk in links if roots[pk] == roots[notice.pk]]
+    return _families(links)
+
+
+def notice_family_ids(notice: Notice) -> list[int]:
+    """notice_family's ids alone (one query over two columns)."""
+    roots = family_roots([notice.year])
+    root = roots.get(notice.pk, notice.pk)
+    return [pk for pk, r in roots.items() if r == root] or [notice.pk]
 
 
 _Link = namedtuple("_Link", "pk forwards_id")

@@ -191,12 +191,18 @@ def test_another_organization_gets_404_everywhere(client, tree, chain):
     assert Assignment.objects.get().status == "assigned"
 
 
-def test_ranking_orders_by_aggregate_with_badges_quota_and_bulk_recommend(client, tree, chain):
+def ranked_three(tree, chain):
+    """Three applications at the province, a quota of one: the first scored 75, the second 92, the third not."""
     apps = at_province(tree, chain.notice, 3)
     nc = NoticeCategory.objects.get(notice=chain.notice.forwards, category="factory")
     Quota.objects.create(notice_category=nc, authority=tree.province, limit=1)
     score_all(chain, apps[0], [70, 80])
     score_all(chain, apps[1], [90, 94])
+    return apps
+
+
+def test_ranking_orders_by_aggregate_with_badges_quota_and_bulk_recommend(client, tree, chain):
+    apps = ranked_three(tree, chain)
     client.force_login(chain.province)
     page = client.get(f"/reviews/experts/panels/{chain.panel.pk}/ranking/").content.decode()
     order = [page.index(a.applicant.name) for a in (apps[1], apps[0], apps[2])]
@@ -289,11 +295,7 @@ def test_panel_list_queries_do_not_grow(client, tree, chain, root):
 
 
 def test_ranking_rows_mark_the_quota_line_the_held_rows_and_escape_names(client, tree, chain):
-    apps = at_province(tree, chain.notice, 3)
-    nc = NoticeCategory.objects.get(notice=chain.notice.forwards, category="factory")
-    Quota.objects.create(notice_category=nc, authority=tree.province, limit=1)
-    score_all(chain, apps[0], [70, 80])
-    score_all(chain, apps[1], [90, 94])
+    apps = ranked_three(tree, chain)
     apps[2].applicant.name = "<b>某</b>公司"
     apps[2].applicant.save()
     # apps[0] recommended: it stays in the ranking, without a checkbox, held by the province still.
