@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from pdf_slot import SLOT, unique_pdf
 
 from applications import services
 from applications.models import Application, NegativeItem
@@ -36,6 +37,7 @@ LEVELS = {  # level -> (authority name in the demo, region, credit-code letters)
 
 
 def base_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
     from weasyprint import HTML
 
     text = "本单位贯彻绿色发展理念，建立能源管理体系，开展节能诊断与清洁生产审核，单位产品综合能耗持续下降。" * 4
@@ -43,15 +45,8 @@ def base_pdf() -> bytes:
         '<html lang="zh-CN"><body style="font-family: Noto Serif CJK SC; font-size: 12pt">'
         f"<h1>申报材料</h1><p>{text}</p><p>{text}</p></body></html>"
     )
-    return HTML(string=html).write_pdf()
-
-
-def unique_pdf(base: bytes, marker: str) -> bytes:
-    """The same document with its own identifier in the metadata: every upload has its own sha256."""
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(base)))
-    writer.add_metadata({"/Subject": marker})
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(HTML(string=html).write_pdf())))
+    writer.add_metadata({"/Subject": SLOT.decode()})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

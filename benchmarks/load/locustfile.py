@@ -19,7 +19,6 @@ Users:
 """
 
 import hashlib
-import io
 import json
 import os
 import random
@@ -30,6 +29,7 @@ from collections import defaultdict
 
 import gevent
 from locust import HttpUser, between, events, task
+from pdf_slot import unique_pdf as _unique_pdf
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 RECORD = open(os.environ["LOAD_RECORD"], "a", encoding="utf-8")  # noqa: SIM115
@@ -69,13 +69,7 @@ def record(record_type: str, **fields) -> None:
 
 
 def unique_pdf(marker: str) -> bytes:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(BASE_PDF)))
-    writer.add_metadata({"/Subject": marker})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return _unique_pdf(BASE_PDF, marker)
 
 
 def csrf(html: str) -> str:

@@ -44,7 +44,7 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from load_seed import unique_pdf
+    from pdf_slot import unique_pdf
 
     from applications.models import Application
 
