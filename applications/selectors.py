@@ -68,6 +68,14 @@ def notice_category_of(application: Application) -> NoticeCategory | None:
     )
 
 
+def declarations_of(application: Application) -> list[Declaration]:
+    """The application's negative-list answers (kept for the request: the page and its guards read them; saving an
+    answer forgets them)."""
+    return list(
+        memoized(("declarations", application.pk), lambda: list(Declaration.objects.filter(application=application)))
+    )
+
+
 def active_engagement(application: Application) -> Engagement | None:
     return (
         application.engagements.filter(status__in=[Engagement.Status.PENDING, Engagement.Status.ACCEPTED])
@@ -101,7 +109,7 @@ def completeness(application: Application) -> list[str]:
         lacking = [m.name for m in notice_category.materials.all() if m.required and str(m.pk) not in files]
         if lacking:
             problems.append("缺少必须提交的材料：" + "、".join(lacking))
-    answered = set(Declaration.objects.filter(application=application).values_list("item", flat=True))
+    answered = {d.item for d in declarations_of(application)}
     unanswered = [label for code, label in NegativeItem.choices if code not in answered]
     if unanswered:
         problems.append(f"负面清单声明还有{len(unanswered)}项未作答。")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from activity.services import audit_record
 from applications.models import Application
+from greenmfg.request_memo import remember_when_committed
 from notices.models import Notice
 
 from .catalogue import FAIL, HARD, KINDS, RULES, run
@@ -283,6 +284,8 @@ def _evaluate_chunk(apps: list[Application], *, force: bool) -> dict[int, Evalua
         new.append(ev)
         result[a.pk] = ev
     _insert(new)
+    for pk, ev in result.items():  # the page shows what its guard just evaluated
+        remember_when_committed(("latest_evaluation", pk), ev)
     return result
 
 

@@ -7,13 +7,22 @@ class GreenmfgConfig(AppConfig):
     verbose_name = "绿色制造门户"
 
     def ready(self):
-        from applications.models import MaterialFile
-        from notices.models import Notice, NoticeCategory, RequiredMaterial
+        from applications.models import Declaration, MaterialFile
+        from notices.models import Deadline, Extension, Notice, NoticeCategory, RequiredMaterial
         from organizations.models import Organization
 
         from .request_memo import forget
 
         # Every model a memoized read depends on.
-        for model in (Organization, Notice, NoticeCategory, RequiredMaterial, MaterialFile):
+        for model in (
+            Organization,
+            Notice,
+            NoticeCategory,
+            RequiredMaterial,
+            MaterialFile,
+            Declaration,
+            Deadline,
+            Extension,
+        ):
             post_save.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-save")
             post_delete.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-delete")

@@ -180,7 +180,11 @@ def deadline_for(*, notice: Notice, organization: Organization, stage: str) -> E
     stage wins (a city's earlier date beats the province's), and a deadline naming this very authority
     beats a general one.
     """
-    return deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk]
+    # Kept for the request: the page shows the deadline its guards enforce.
+    return memoized(
+        ("deadline", notice.pk, organization.pk, stage),
+        lambda: deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk],
+    )
 
 
 def deadlines_for_notices(notices, *, organization: Organization, stage: str) -> dict[int, EffectiveDeadline | None]:

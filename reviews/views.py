@@ -225,7 +225,7 @@ def application_detail(request, pk: int):
     editable = is_applicant and application.is_editable
     notice_category = selectors.notice_category_of(application)
     materials, report_files, orphan_files = _materials(application, notice_category)
-    declarations = {d.item: d for d in application.declarations.all()}
+    declarations = {d.item: d for d in selectors.declarations_of(application)}
     engagements = list(application.engagements.select_related("assessor"))
     deadline = None
     if is_applicant:

@@ -104,3 +104,84 @@ def test_a_grant_inside_a_request_is_seen_by_the_next_visibility_read(rf, tree, 
 
     RequestMemoMiddleware(view)(rf.get("/"))
     assert seen["before"] == [] and seen["after"] == [application.pk] == seen["listed again"]
+
+
+def test_answers_an_extension_and_an_evaluation_made_inside_a_request_are_seen_after_them(rf, tree, django_user_model):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from applications import services
+    from applications.selectors import completeness
+    from eligibility.selectors import latest_evaluation
+    from eligibility.services import evaluate_application
+    from greenmfg.request_memo import RequestMemoMiddleware
+    from notices.models import Deadline
+    from notices.selectors import deadline_for
+    from notices.services import extension_grant
+    from tests.application_helpers import declare_all
+    from tests.application_helpers import open_chain as notice_chain
+
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    notice = notice_chain(tree, root)
+    user = tree.users["ent"]
+    application = services.application_create(
+        actor=user, applicant=tree.ent, notice=notice, category="factory", data={}
+    )
+    due = Deadline.objects.get(notice=notice, stage=Deadline.Stage.APPLICANT)
+    later = (timezone.now() + timedelta(days=9)).replace(microsecond=0)
+    seen = {}
+
+    def view(request):
+        stage = Deadline.Stage.APPLICANT
+        seen["unanswered before"] = [p for p in completeness(application) if "负面清单" in p]
+        seen["due before"] = deadline_for(notice=notice, organization=tree.ent, stage=stage).due_at
+        seen["evaluation before"] = latest_evaluation(application)
+        declare_all(user, application)
+        extension_grant(actor=root, deadline=due, organization=tree.ent, new_due_at=later, reason="系统故障")
+        seen["unanswered after"] = [p for p in completeness(application) if "负面清单" in p]
+        seen["due after"] = deadline_for(notice=notice, organization=tree.ent, stage=stage).due_at
+        made = evaluate_application(application)
+        seen["made"], seen["latest"] = made, latest_evaluation(application)
+        try:
+            with transaction.atomic():
+                application.data = {**application.data, "self_score": 61}
+                application.save(update_fields=["data"])
+                seen["inner"] = evaluate_application(application)
+                seen["latest inside"] = latest_evaluation(application)
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        seen["latest after rollback"] = latest_evaluation(application)
+        return None
+
+    RequestMemoMiddleware(view)(rf.get("/"))
+    assert seen["unanswered before"] == ["负面清单声明还有9项未作答。"] and seen["unanswered after"] == []
+    assert seen["due before"] == due.due_at and seen["due after"] == later
+    assert seen["evaluation before"] is None
+    assert seen["made"].pk is not None and seen["latest"] is seen["made"]  # kept: no second read
+    # Inside the transaction the new evaluation is read back; after its rollback, the committed one.
+    assert seen["inner"].pk != seen["made"].pk and seen["latest inside"].pk == seen["inner"].pk
+    assert seen["latest after rollback"].pk == seen["made"].pk
+
+
+def test_the_application_page_reads_answers_deadline_and_evaluation_once(client, tree, django_user_model):
+    from tests.application_helpers import open_chain as notice_chain
+    from tests.application_helpers import ready_application
+
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    notice = notice_chain(tree, root)
+    application = ready_application(tree.users["ent"], tree.ent, notice)
+    assert application.state == "draft"
+    client.force_login(tree.users["ent"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/applications/{application.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'value="submit"' in html and "负面清单声明还有" not in html
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    # The page's answers (the eligibility facts read their own columns for many applications at once).
+    assert sum('"applications_declaration"."note"' in s for s in sqls) == 1
+    assert sum(s.startswith('SELECT "applications_declaration"."item" AS "item"') for s in sqls) == 0
+    assert sum('FROM "notices_deadline"' in s for s in sqls) == 1
+    assert sum('FROM "eligibility_evaluation"' in s for s in sqls) == 1
