@@ -4,7 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
-from greenmfg.request_memo import memoized
+from greenmfg.request_memo import memoized, remember
 from notices.models import NoticeCategory, RequiredMaterial
 from organizations.selectors import acting_org_ids
 
@@ -36,7 +36,14 @@ def applications_visible_to(user) -> QuerySet[Application]:
 
 
 def application_for(user, pk) -> Application:
-    return get_object_or_404(applications_visible_to(user), pk=pk)
+    application = get_object_or_404(applications_visible_to(user), pk=pk)
+    remember(seen_key(user, application), True)
+    return application
+
+
+def seen_key(user, obj) -> tuple:
+    """The request found `obj` through its visibility rule for `user` (the documents panel need not ask again)."""
+    return ("visible", obj._meta.label, obj.pk, user.pk)
 
 
 def current_files(application: Application) -> dict[str, MaterialFile]:

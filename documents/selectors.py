@@ -9,6 +9,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from applications.selectors import seen_key
+from greenmfg.request_memo import known
 from organizations.selectors import acting_org_ids, authority_subtree_ids
 
 from .kinds import KINDS, Kind
@@ -52,6 +54,9 @@ def scope_visible(user, kind: Kind, scope_id: int) -> bool:
     if kind.owner == "reviews.Panel":
         return scope_id in acting_org_ids(user)
     return True
+
+
+NARROWED = {"notices.Notice", "reviews.Panel"}  # owners whose documents are further narrowed by scope
 
 
 def _owner_condition(user, label: str, codes: list[str], owner_id=None) -> Q:
@@ -98,6 +103,8 @@ def documents_of(user, owner) -> QuerySet[GeneratedDocument]:
     codes = _codes_by_owner().get(label)
     if not codes:
         return base.none()
+    if known(seen_key(user, owner)) and label not in NARROWED:
+        return base.filter(kind__in=codes)  # this request found the owner through the same rule
     return base.filter(_owner_condition(user, label, codes, owner_id=owner.pk))
 
 

@@ -7,6 +7,8 @@ class GreenmfgConfig(AppConfig):
     verbose_name = "绿色制造门户"
 
     def ready(self):
+        from guardian.models import GroupObjectPermission, UserObjectPermission
+
         from applications.models import Declaration, MaterialFile
         from notices.models import Deadline, Extension, Notice, NoticeCategory, RequiredMaterial
         from organizations.models import Organization
@@ -25,4 +27,7 @@ class GreenmfgConfig(AppConfig):
             Extension,
         ):
             post_save.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-save")
+            post_delete.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-delete")
+        # A grant taken back: what the request found visible is asked again (a new grant changes nothing kept).
+        for model in (UserObjectPermission, GroupObjectPermission):
             post_delete.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-delete")

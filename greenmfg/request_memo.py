@@ -28,6 +28,11 @@ def remember(key, value) -> None:
         memo[key] = value
 
 
+def known(key) -> bool:
+    memo = _memo.get()
+    return memo is not None and key in memo
+
+
 def in_transaction() -> bool:
     """Inside a transaction the request opened (what is read or written there may still be rolled back)."""
     memo = _memo.get()

@@ -359,3 +359,38 @@ def test_one_owners_documents_are_exactly_what_the_general_rule_gives_for_it(tre
             assert set(documents_of(user, owner).values_list("pk", flat=True)) == general, (user, owner)
             seen_any |= general
     assert seen_any == {d.pk for d in docs}  # each document seen by someone, hidden from others above
+
+
+def test_an_application_found_in_the_request_is_not_asked_for_again_and_its_rows_are_the_same(rf, tree, batch):
+    """The application page found its application through the visibility rule; the documents panel reuses that
+    answer (no second grant subquery) and gives the rows the rule gives. A user who may not see it never gets
+    the shortcut: application_for answers 404 and the panel's read keeps the rule."""
+    from django.http import Http404
+
+    from applications.selectors import application_for, seen_key
+    from documents.selectors import documents_of, documents_visible_to
+    from greenmfg.request_memo import RequestMemoMiddleware, known
+
+    application = batch.items.first().application
+    doc = request_doc(actor=tree.users["ent"], kind="application_pdf", owner=application)
+    results = {}
+    for name, user in tree.users.items():
+
+        def view(request, user=user, name=name):
+            try:
+                found = application_for(user, application.pk)
+            except Http404:
+                found = application
+            with CaptureQueriesContext(connection) as ctx:
+                rows = set(documents_of(user, found).values_list("pk", flat=True))
+            grants = sum("guardian_" in q["sql"] for q in ctx.captured_queries)
+            general = set(documents_visible_to(user).values_list("pk", flat=True)) & {doc.pk}
+            results[name] = (rows, grants, general, known(seen_key(user, application)))
+
+        RequestMemoMiddleware(view)(rf.get("/"))
+    for name, (rows, _grants, general, _found) in results.items():
+        assert rows == general, name
+    seen = {name for name, (rows, *_rest) in results.items() if rows == {doc.pk}}
+    assert {"ent", "county"} <= seen and "other_county" not in seen
+    assert {name for name, (*_rest, found) in results.items() if found} == seen
+    assert all(results[name][1] == 0 for name in seen)  # asked once, by application_for
