@@ -1,4 +1,5 @@
-"""A web process's settings of the garbage collector, applied once Django is loaded (greenmfg/wsgi.py)."""
+"""A long-lived process's settings of the garbage collector, applied once Django is loaded (greenmfg/wsgi.py, the
+Celery worker's processes: greenmfg/celery.py)."""
 
 import gc
 
