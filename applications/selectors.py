@@ -4,7 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
-from greenmfg.request_memo import memoized, remember
+from greenmfg.request_memo import in_transaction, memoized, remember
 from notices.models import NoticeCategory, RequiredMaterial
 from organizations.selectors import acting_org_ids
 
@@ -55,6 +55,15 @@ def current_files(application: Application) -> dict[str, MaterialFile]:
             lambda: {f.kind: f for f in application.files.filter(is_current=True).select_related("uploaded_by")},
         )
     )
+
+
+def application_files(application: Application) -> list[MaterialFile]:
+    """Every version of every file, by kind then newest first; the current ones are kept for the request (the page
+    lists the versions, its completeness guard asks for the current files)."""
+    files = list(application.files.select_related("uploaded_by", "uploaded_by_org").order_by("kind", "-version", "-id"))
+    if not in_transaction():
+        remember(("current_files", application.pk), {f.kind: f for f in files if f.is_current})
+    return files
 
 
 def file_for(user, application_pk, file_pk) -> MaterialFile:

@@ -53,7 +53,7 @@ def _materials(application: Application, notice_category) -> tuple[list[dict], l
     """Per required material: its current version and the older ones; plus the third-party report versions
     and files of materials the notice no longer asks for."""
     by_kind = defaultdict(list)
-    for f in application.files.select_related("uploaded_by", "uploaded_by_org").order_by("kind", "-version"):
+    for f in selectors.application_files(application):
         by_kind[f.kind].append(f)
     rows = []
     for material in notice_category.materials.all() if notice_category else []:

@@ -166,7 +166,7 @@ def test_answers_an_extension_and_an_evaluation_made_inside_a_request_are_seen_a
     assert seen["latest after rollback"].pk == seen["made"].pk
 
 
-def test_the_application_page_reads_answers_deadline_and_evaluation_once(client, tree, django_user_model):
+def test_the_application_page_reads_answers_deadline_evaluation_and_files_once(client, tree, django_user_model):
     from tests.application_helpers import open_chain as notice_chain
     from tests.application_helpers import ready_application
 
@@ -185,3 +185,5 @@ def test_the_application_page_reads_answers_deadline_and_evaluation_once(client,
     assert sum(s.startswith('SELECT "applications_declaration"."item" AS "item"') for s in sqls) == 0
     assert sum('FROM "notices_deadline"' in s for s in sqls) == 1
     assert sum('FROM "eligibility_evaluation"' in s for s in sqls) == 1
+    # Every version for the materials table; the completeness guard takes the current ones from it.
+    assert sum('FROM "applications_materialfile"' in s for s in sqls) == 1
