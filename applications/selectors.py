@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
 from greenmfg.request_memo import in_transaction, memoized, remember
+from greenmfg.shared_cache import kept
 from notices.models import NoticeCategory, RequiredMaterial
 from organizations.selectors import acting_org_ids
 
@@ -74,12 +75,16 @@ def file_for(user, application_pk, file_pk) -> MaterialFile:
 
 def notice_category_of(application: Application) -> NoticeCategory | None:
     """The notice's settings for the application's category with its required materials (kept for the request)."""
+    key = ("notice_category", application.notice_id, application.category)
     return memoized(
-        ("notice_category", application.notice_id, application.category),
-        lambda: (
-            NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
-            .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
-            .first()
+        key,
+        lambda: kept(
+            ":".join(map(str, key)),
+            lambda: (
+                NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
+                .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
+                .first()
+            ),
         ),
     )
 

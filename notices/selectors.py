@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from greenmfg.request_memo import memoized
+from greenmfg.shared_cache import kept
 from organizations.models import ExpertProfile, Membership, Organization
 from organizations.selectors import (
     anchor_authority_id,
@@ -180,10 +181,13 @@ def deadline_for(*, notice: Notice, organization: Organization, stage: str) -> E
     stage wins (a city's earlier date beats the province's), and a deadline naming this very authority
     beats a general one.
     """
-    # Kept for the request: the page shows the deadline its guards enforce.
+    # Kept for the request (the page shows the deadline its guards enforce) and between requests.
     return memoized(
         ("deadline", notice.pk, organization.pk, stage),
-        lambda: deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk],
+        lambda: kept(
+            f"deadline:{notice.pk}:{organization.pk}:{stage}",
+            lambda: deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk],
+        ),
     )
 
 

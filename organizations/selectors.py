@@ -1,14 +1,12 @@
 """Reads about organizations, above all who may see which organization."""
 
-import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from greenmfg.request_memo import in_transaction, memoized
+from greenmfg.request_memo import memoized
+from greenmfg.shared_cache import kept
 
 from .models import ExpertProfile, Membership, Organization
 
@@ -26,52 +24,19 @@ def memberships_of(user) -> list[Membership]:
     return cached
 
 
-# Every page asks who the user is a member of (two queries, ~2.5 ms of ORM work); the answer is kept in the cache
-# between requests under a version that any write to a membership, organization, region or expert profile moves on
-# (organizations/apps.py), and again when that write commits: a read between the write and its commit kept the old
-# rows under the new version. Kept at most ROLES_TTL in any case.
-ROLES_VERSION = "organizations:roles-version"
-ROLES_TTL = 300
-
-
-def _roles_version() -> int:
-    version = cache.get(ROLES_VERSION)
-    if version is None:
-        # Not 1: after a cache restart an old entry must not match a restarted count.
-        cache.add(ROLES_VERSION, time.time_ns() // 1000, timeout=None)
-        version = cache.get(ROLES_VERSION)
-    return version
-
-
-def roles_changed(**_kwargs) -> None:
-    """Signal receiver: every user's kept memberships are stale, now and once the write commits."""
-    _bump_roles_version()
-    transaction.on_commit(_bump_roles_version)
-
-
-def _bump_roles_version() -> None:
-    try:
-        cache.incr(ROLES_VERSION)
-    except ValueError:  # not set (or evicted): a fresh start
-        _roles_version()
-
-
 def _roles_rows(user) -> tuple[list[Membership], ExpertProfile | None]:
-    key = f"organizations:roles:{_roles_version()}:{user.pk}"
-    kept = cache.get(key)
-    if kept is not None:
-        return kept
-    rows = (
-        list(
-            Membership.objects.filter(user=user, is_active=True, organization__is_active=True)
-            .select_related("organization", "organization__region", "organization__parent")
-            .order_by("id")
+    """Every page asks who the user is a member of (two queries): kept between requests (greenmfg.shared_cache)."""
+    return kept(
+        f"roles:{user.pk}",
+        lambda: (
+            list(
+                Membership.objects.filter(user=user, is_active=True, organization__is_active=True)
+                .select_related("organization", "organization__region", "organization__parent")
+                .order_by("id")
+            ),
+            ExpertProfile.objects.filter(user=user, is_active=True).select_related("pool").first(),
         ),
-        ExpertProfile.objects.filter(user=user, is_active=True).select_related("pool").first(),
     )
-    if not in_transaction():  # what a transaction read may still be rolled back
-        cache.set(key, rows, ROLES_TTL)
-    return rows
 
 
 def acting_org_ids(user) -> list[int]:
@@ -82,7 +47,10 @@ def authority_parents() -> dict[int, int | None]:
     """Every authority's id → the id of the authority it reports to (one query, kept for the request)."""
     return memoized(
         "authority_parents",
-        lambda: dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id")),
+        lambda: kept(
+            "authority_parents",
+            lambda: dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id")),
+        ),
     )
 
 

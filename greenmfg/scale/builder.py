@@ -9,6 +9,7 @@ from django.db import transaction
 
 from applications.models import Application, Declaration, Engagement
 from eligibility.models import CreditRecord, Evaluation, RuleSet
+from greenmfg.shared_cache import config_changed
 from notices.models import Notice
 from organizations.models import Organization
 from reviews.models import Assignment, Panel
@@ -31,6 +32,7 @@ class Builder(OrganizationsMixin, NoticesMixin, ApplicationsMixin, RecordsMixin,
             if rebuild:
                 self.step("清除本年度旧数据", lambda: clear_year(self.year))
             self.build(n)
+            config_changed()  # bulk writes send no signal: what the web processes keep is stale
         return {
             "主管部门": Organization.objects.filter(kind=A, address=MARK).count(),
             "协同部门": Organization.objects.filter(kind=D, address=MARK).count(),

@@ -15,6 +15,7 @@ from greenmfg.demo_applications import build_demo_applications
 from greenmfg.demo_chain import build_demo_chain
 from greenmfg.demo_listings import build_demo_listings
 from greenmfg.demo_notices import build_demo_notices
+from greenmfg.shared_cache import config_changed
 from notices.models import Notice
 from organizations.credit_code import make_credit_code
 from organizations.models import ExpertAffiliation, ExpertProfile, Organization
@@ -148,6 +149,7 @@ class Command(BaseCommand):
             raise CommandError("DEBUG 未开启：演示数据含公开口令的账号，生产环境不得载入。确需载入请加 --force。")
         with transaction.atomic():
             created = self.build()
+            config_changed()  # some rows are written in bulk, which sends no signal
         self.stdout.write(self.style.SUCCESS(f"演示数据就绪（本次新建 {created} 条）。所有账号密码：{PASSWORD}"))
         for username, (key, _name) in USERS.items():
             self.stdout.write(f"  {username:<14} {self.orgs[key].name}")
