@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from applications.models import Application, Declaration, Engagement, State
+from greenmfg.shared_cache import kept
 from notices.models import Quota
 from organizations.models import AssessorAnnualReport, AssessorBlacklist, AssessorFiling, Organization
 from organizations.selectors import authority_parents
@@ -286,7 +287,11 @@ def _families(notice_ids) -> dict[int, int]:
     from notices.models import Notice
     from notices.selectors import family_roots
 
-    return family_roots(Notice.objects.filter(pk__in=notice_ids).values("year"))
+    ids = sorted(set(notice_ids))
+    return kept(
+        "family_roots_of:" + ",".join(map(str, ids)),
+        lambda: family_roots(Notice.objects.filter(pk__in=ids).values("year")),
+    )
 
 
 def _quotas(apps) -> dict[int, dict]:
@@ -302,10 +307,13 @@ def _quotas(apps) -> dict[int, dict]:
     roots = {family[a.notice_id] for a in apps}
     round_notices = [pk for pk, root in family.items() if root in roots]
     # (notice, category, authority, authority name, limit) as values: no model instances per chunk.
-    quota_rows = list(
-        Quota.objects.filter(notice_category__notice_id__in=round_notices).values_list(
-            "notice_category__notice_id", "notice_category__category", "authority_id", "authority__name", "limit"
-        )
+    quota_rows = kept(
+        "quota_rows:" + ",".join(map(str, sorted(round_notices))),
+        lambda: list(
+            Quota.objects.filter(notice_category__notice_id__in=round_notices).values_list(
+                "notice_category__notice_id", "notice_category__category", "authority_id", "authority__name", "limit"
+            )
+        ),
     )
     if not quota_rows:
         return {}

@@ -14,6 +14,7 @@ from django.utils import timezone
 from activity.services import audit_record
 from applications.models import Application
 from greenmfg.request_memo import remember_when_committed
+from greenmfg.shared_cache import kept
 from notices.models import Notice
 
 from .catalogue import FAIL, HARD, KINDS, RULES, run
@@ -211,7 +212,15 @@ def findings_for(facts: dict, rule_set: RuleSet) -> list[dict]:
 
 
 def _compiled_rule_sets(notice_ids) -> dict[int, tuple[RuleSet, list[tuple]]]:
-    """Each notice's current rule set with its compiled entries (2 queries; entries read as values, not models)."""
+    """Each notice's current rule set with its compiled entries (kept between requests: greenmfg.shared_cache)."""
+    ids = sorted(set(notice_ids))
+    rows = kept("rule_sets:" + ",".join(map(str, ids)), lambda: _rule_set_rows(ids))
+    return {notice_id: (rs, _compiled(entries)) for notice_id, (rs, entries) in rows.items()}
+
+
+def _rule_set_rows(notice_ids) -> dict[int, tuple[RuleSet, list[tuple]]]:
+    """Each notice's current rule set with its entries as (rule, enabled, kind, params) (2 queries; entries read as
+    values, not models)."""
     found = {rs.notice_id: rs for rs in RuleSet.objects.filter(notice_id__in=notice_ids, is_current=True)}
     missing = set(notice_ids) - set(found)
     if missing:  # the first evaluation under a notice makes its catalogue default
@@ -227,7 +236,7 @@ def _compiled_rule_sets(notice_ids) -> dict[int, tuple[RuleSet, list[tuple]]]:
         if text not in decoded:
             decoded[text] = _json_value(text)
         rows[rule_set_id].append((code, enabled, kind, decoded[text]))
-    return {notice_id: (rs, _compiled(rows[rs.pk])) for notice_id, rs in found.items()}
+    return {notice_id: (rs, rows[rs.pk]) for notice_id, rs in found.items()}
 
 
 def _json_value(text):

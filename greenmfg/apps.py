@@ -10,7 +10,8 @@ class GreenmfgConfig(AppConfig):
         from guardian.models import GroupObjectPermission, UserObjectPermission
 
         from applications.models import Declaration, MaterialFile
-        from notices.models import Deadline, Extension, Notice, NoticeCategory, RequiredMaterial
+        from eligibility.models import RuleSet, RuleSetEntry
+        from notices.models import Deadline, Extension, Notice, NoticeCategory, Quota, RequiredMaterial
         from organizations.models import ExpertProfile, Membership, Organization, Region
 
         from .request_memo import forget
@@ -40,6 +41,9 @@ class GreenmfgConfig(AppConfig):
             RequiredMaterial,
             Deadline,
             Extension,
+            Quota,
+            RuleSet,
+            RuleSetEntry,
         ):
             post_save.connect(config_changed, sender=model, dispatch_uid=f"shared-cache-{model._meta.label}-save")
             post_delete.connect(config_changed, sender=model, dispatch_uid=f"shared-cache-{model._meta.label}-delete")
