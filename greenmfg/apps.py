@@ -7,9 +7,12 @@ class GreenmfgConfig(AppConfig):
     verbose_name = "绿色制造门户"
 
     def ready(self):
-        from guardian.models import GroupObjectPermission, UserObjectPermission
-
-        from applications.models import Declaration, MaterialFile
+        from applications.models import (
+            ApplicationGroupObjectPermission,
+            ApplicationUserObjectPermission,
+            Declaration,
+            MaterialFile,
+        )
         from eligibility.models import RuleSet, RuleSetEntry
         from notices.models import Deadline, Extension, Notice, NoticeCategory, Quota, RequiredMaterial
         from organizations.models import ExpertProfile, Membership, Organization, Region
@@ -18,36 +21,19 @@ class GreenmfgConfig(AppConfig):
         from .shared_cache import config_changed
 
         # Every model a memoized read depends on.
-        for model in (
-            Organization,
-            Notice,
-            NoticeCategory,
-            RequiredMaterial,
-            MaterialFile,
-            Declaration,
-            Deadline,
-            Extension,
-        ):
-            post_save.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-save")
-            post_delete.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-delete")
+        memo = (Organization, Notice, NoticeCategory, RequiredMaterial, MaterialFile, Declaration, Deadline, Extension)
+        _on_write(forget, "request-memo", memo)
         # What greenmfg.shared_cache keeps between requests is read from these.
-        for model in (
-            Organization,
-            Region,
-            Membership,
-            ExpertProfile,
-            Notice,
-            NoticeCategory,
-            RequiredMaterial,
-            Deadline,
-            Extension,
-            Quota,
-            RuleSet,
-            RuleSetEntry,
-        ):
-            post_save.connect(config_changed, sender=model, dispatch_uid=f"shared-cache-{model._meta.label}-save")
-            post_delete.connect(config_changed, sender=model, dispatch_uid=f"shared-cache-{model._meta.label}-delete")
+        config = (Organization, Region, Membership, ExpertProfile, Notice, NoticeCategory, RequiredMaterial)
+        _on_write(config_changed, "shared-cache", (*config, Deadline, Extension, Quota, RuleSet, RuleSetEntry))
         post_migrate.connect(config_changed, dispatch_uid="shared-cache-migrate")
         # A grant taken back: what the request found visible is asked again (a new grant changes nothing kept).
-        for model in (UserObjectPermission, GroupObjectPermission):
-            post_delete.connect(forget, sender=model, dispatch_uid=f"request-memo-{model._meta.label}-delete")
+        grants = (ApplicationUserObjectPermission, ApplicationGroupObjectPermission)
+        _on_write(forget, "request-memo", grants, saves=False)
+
+
+def _on_write(receiver, prefix: str, models, *, saves: bool = True) -> None:
+    for model in models:
+        if saves:
+            post_save.connect(receiver, sender=model, dispatch_uid=f"{prefix}-{model._meta.label}-save")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"{prefix}-{model._meta.label}-delete")

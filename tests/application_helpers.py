@@ -89,6 +89,16 @@ def declare_all(user, application, occurred=()):
     return services.commitment_sign(actor=user, application=application, signer="王建国")
 
 
+def draft_in_open_chain(tree, user_model):
+    """A superuser, the open city notice of open_chain and the enterprise's empty factory draft under it."""
+    root = user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
+    notice = open_chain(tree, root)
+    application = services.application_create(
+        actor=tree.users["ent"], applicant=tree.ent, notice=notice, category="factory", data={}
+    )
+    return root, notice, application
+
+
 def ready_application(user, applicant, notice, category="factory", data=None):
     """A self-evaluated application with data, declarations, commitment and every required material."""
     application = services.application_create(

@@ -395,3 +395,25 @@ def test_an_application_found_in_the_request_is_not_asked_for_again_and_its_rows
     assert {"ent", "county"} <= seen and "other_county" not in seen
     assert {name for name, (*_rest, found) in results.items() if found} == seen
     assert all(results[name][1] == 0 for name in seen)  # asked once, by application_for
+
+
+def test_a_grant_taken_back_inside_the_request_is_asked_for_again(rf, tree, batch):
+    from guardian.shortcuts import remove_perm
+
+    from applications.selectors import application_for, seen_key
+    from applications.services import grant_view
+    from greenmfg.request_memo import RequestMemoMiddleware, known
+
+    application = batch.items.first().application
+    grant_view(application, tree.city)  # as if the city had received it
+    user = tree.users["city"]
+    seen = {}
+
+    def view(request):
+        application_for(user, application.pk)
+        seen["before"] = known(seen_key(user, application))
+        remove_perm("applications.view_application", tree.city.group, application)
+        seen["after"] = known(seen_key(user, application))
+
+    RequestMemoMiddleware(view)(rf.get("/"))
+    assert seen == {"before": True, "after": False}

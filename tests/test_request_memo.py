@@ -66,15 +66,10 @@ def test_an_upload_inside_a_request_is_seen_by_the_completeness_check_after_it(r
     from applications import services
     from applications.selectors import completeness, current_files
     from greenmfg.request_memo import RequestMemoMiddleware
-    from tests.application_helpers import open_chain as notice_chain
-    from tests.application_helpers import pdf
+    from tests.application_helpers import draft_in_open_chain, pdf
 
-    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
-    notice = notice_chain(tree, root)
+    root, notice, application = draft_in_open_chain(tree, django_user_model)
     user = tree.users["ent"]
-    application = services.application_create(
-        actor=user, applicant=tree.ent, notice=notice, category="factory", data={}
-    )
     material = notice.categories.get(category="factory").materials.get()
     seen = {}
 
@@ -121,7 +116,6 @@ def test_answers_an_extension_and_an_evaluation_made_inside_a_request_are_seen_a
     from django.db import transaction
     from django.utils import timezone
 
-    from applications import services
     from applications.selectors import completeness
     from eligibility.selectors import latest_evaluation
     from eligibility.services import evaluate_application
@@ -129,15 +123,10 @@ def test_answers_an_extension_and_an_evaluation_made_inside_a_request_are_seen_a
     from notices.models import Deadline
     from notices.selectors import deadline_for
     from notices.services import extension_grant
-    from tests.application_helpers import declare_all
-    from tests.application_helpers import open_chain as notice_chain
+    from tests.application_helpers import declare_all, draft_in_open_chain
 
-    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
-    notice = notice_chain(tree, root)
+    root, notice, application = draft_in_open_chain(tree, django_user_model)
     user = tree.users["ent"]
-    application = services.application_create(
-        actor=user, applicant=tree.ent, notice=notice, category="factory", data={}
-    )
     due = Deadline.objects.get(notice=notice, stage=Deadline.Stage.APPLICANT)
     later = (timezone.now() + timedelta(days=9)).replace(microsecond=0)
     seen = {}

@@ -8,10 +8,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from applications import services
 from notices.models import Deadline
 from notices.services import extension_grant
-from tests.application_helpers import open_chain
+from tests.application_helpers import draft_in_open_chain
 
 
 def reads(queries, table: str) -> int:
@@ -26,12 +25,8 @@ def page(client, application):
 
 
 def test_the_application_page_keeps_configuration_until_it_changes(client, tree, django_user_model):
-    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
-    notice = open_chain(tree, root)
+    root, notice, application = draft_in_open_chain(tree, django_user_model)
     user = tree.users["ent"]
-    application = services.application_create(
-        actor=user, applicant=tree.ent, notice=notice, category="factory", data={}
-    )
     client.force_login(user)
     page(client, application)  # the notice's first evaluation creates its rule set: a write, so nothing kept yet
     cache.clear()  # the first page of a day: nothing kept
@@ -63,11 +58,7 @@ def test_inside_a_transaction_the_cache_is_neither_read_nor_written(rf, tree, dj
     from applications.selectors import notice_category_of
     from greenmfg.request_memo import RequestMemoMiddleware
 
-    root = django_user_model.objects.create_superuser("root", "root@example.test", "x-unused-password-1")
-    notice = open_chain(tree, root)
-    application = services.application_create(
-        actor=tree.users["ent"], applicant=tree.ent, notice=notice, category="factory", data={}
-    )
+    root, notice, application = draft_in_open_chain(tree, django_user_model)
 
     def names(app):
         return [m.name for m in notice_category_of(app).materials.all()]
