@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from applications.models import Application, Declaration, Engagement, State
-from greenmfg.shared_cache import kept
+from greenmfg.shared_cache import kept_for_ids
 from notices.models import Quota
 from organizations.models import AssessorAnnualReport, AssessorBlacklist, AssessorFiling, Organization
 from organizations.selectors import authority_parents
@@ -288,10 +288,7 @@ def _families(notice_ids) -> dict[int, int]:
     from notices.selectors import family_roots
 
     ids = sorted(set(notice_ids))
-    return kept(
-        "family_roots_of:" + ",".join(map(str, ids)),
-        lambda: family_roots(Notice.objects.filter(pk__in=ids).values("year")),
-    )
+    return kept_for_ids("family_roots_of", ids, lambda: family_roots(Notice.objects.filter(pk__in=ids).values("year")))
 
 
 def _quotas(apps) -> dict[int, dict]:
@@ -307,8 +304,9 @@ def _quotas(apps) -> dict[int, dict]:
     roots = {family[a.notice_id] for a in apps}
     round_notices = [pk for pk, root in family.items() if root in roots]
     # (notice, category, authority, authority name, limit) as values: no model instances per chunk.
-    quota_rows = kept(
-        "quota_rows:" + ",".join(map(str, sorted(round_notices))),
+    quota_rows = kept_for_ids(
+        "quota_rows",
+        round_notices,
         lambda: list(
             Quota.objects.filter(notice_category__notice_id__in=round_notices).values_list(
                 "notice_category__notice_id", "notice_category__category", "authority_id", "authority__name", "limit"

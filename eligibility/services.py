@@ -14,7 +14,7 @@ from django.utils import timezone
 from activity.services import audit_record
 from applications.models import Application
 from greenmfg.request_memo import remember_when_committed
-from greenmfg.shared_cache import kept
+from greenmfg.shared_cache import kept_for_ids
 from notices.models import Notice
 
 from .catalogue import FAIL, HARD, KINDS, RULES, run
@@ -214,7 +214,7 @@ def findings_for(facts: dict, rule_set: RuleSet) -> list[dict]:
 def _compiled_rule_sets(notice_ids) -> dict[int, tuple[RuleSet, list[tuple]]]:
     """Each notice's current rule set with its compiled entries (kept between requests: greenmfg.shared_cache)."""
     ids = sorted(set(notice_ids))
-    rows = kept("rule_sets:" + ",".join(map(str, ids)), lambda: _rule_set_rows(ids))
+    rows = kept_for_ids("rule_sets", ids, lambda: _rule_set_rows(ids))
     return {notice_id: (rs, _compiled(entries)) for notice_id, (rs, entries) in rows.items()}
 
 

@@ -41,6 +41,19 @@ def kept(key: str, compute):
     return value
 
 
+# Reads for a handful of notices (one application's page) are kept; a batch's (hundreds of applications across as
+# many notices) would be kept under a key no one asks for again.
+MOST_IDS = 16
+
+
+def kept_for_ids(prefix: str, ids, compute):
+    """kept() for a read about a few ids (sorted into the key); a read about more is computed each time."""
+    ids = sorted(set(ids))
+    if len(ids) > MOST_IDS:
+        return compute()
+    return kept(f"{prefix}:{','.join(map(str, ids))}", compute)
+
+
 def config_changed(**_kwargs) -> None:
     """Signal receiver (and the end of bulk loads): everything kept is stale, now and once the write commits."""
     _bump()

@@ -83,3 +83,18 @@ def test_inside_a_transaction_the_cache_is_neither_read_nor_written(rf, tree, dj
     assert seen["kept"] == ["自评价报告"]
     assert seen["inside"] == ["临时材料（回滚）"]
     assert after["names"] == ["自评价报告"]
+
+
+def test_a_read_about_a_few_ids_is_kept_and_one_about_many_is_not(rf):
+    from greenmfg.request_memo import RequestMemoMiddleware
+    from greenmfg.shared_cache import MOST_IDS, kept_for_ids
+
+    computed = []
+    many = list(range(MOST_IDS + 1))
+
+    def view(request):
+        for ids in ([7, 3], [3, 7, 7], many, many):
+            kept_for_ids("test-ids", ids, lambda ids=ids: computed.append(len(set(ids))) or sorted(set(ids)))
+
+    RequestMemoMiddleware(view)(rf.get("/"))
+    assert computed == [2, MOST_IDS + 1, MOST_IDS + 1]
