@@ -202,6 +202,10 @@ if os.environ.get("CACHE_URL"):
     # Sessions read from the cache on every request and written through to the database (kept if Redis restarts).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Configuration kept between requests (greenmfg/shared_cache.py) only in a cache every process shares: in each
+# process's own memory, a write handled by one would not reach what another keeps.
+SHARED_CONFIG_CACHE = env_bool("SHARED_CONFIG_CACHE", bool(os.environ.get("CACHE_URL")))
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:

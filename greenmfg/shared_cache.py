@@ -5,11 +5,13 @@ Kept under a version that any write to a model it is read from moves on (CONFIG_
 greenmfg/apps.py), at the write and again at its commit: another process may read between the two and keep the old
 rows under the first new version. Bulk writes send no signal: what makes them (seed_scale, load_demo, migrations)
 calls config_changed itself. Inside a transaction the request opened, the cache is neither read nor written (it
-may hold the request's own uncommitted writes). Kept TTL seconds at most in any case.
+may hold the request's own uncommitted writes). Kept TTL seconds at most in any case, and only where every process
+shares the cache (settings.SHARED_CONFIG_CACHE: on with CACHE_URL).
 """
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -31,7 +33,7 @@ def _read_version() -> int:
 
 def kept(key: str, compute):
     """compute(), or what it gave earlier under the current version."""
-    if in_transaction():
+    if not settings.SHARED_CONFIG_CACHE or in_transaction():
         return compute()
     full = f"greenmfg:config:{memoized('config-version', _read_version)}:{key}"
     value = cache.get(full, _MISSING)

@@ -26,10 +26,12 @@ def _celery_eager(request):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate limits (公示 objections) count in the cache: each test starts from none."""
+def _fresh_cache(settings):
+    """Rate limits (公示 objections) count in the cache: each test starts from none. Configuration is kept between
+    requests as in production (one test process: its local cache is shared by all it runs)."""
     from django.core.cache import cache
 
+    settings.SHARED_CONFIG_CACHE = True
     cache.clear()
     yield
 

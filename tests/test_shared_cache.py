@@ -98,3 +98,15 @@ def test_a_read_about_a_few_ids_is_kept_and_one_about_many_is_not(rf):
 
     RequestMemoMiddleware(view)(rf.get("/"))
     assert computed == [2, MOST_IDS + 1, MOST_IDS + 1]
+
+
+def test_nothing_is_kept_without_a_cache_every_process_shares(rf, settings):
+    """Without CACHE_URL each process has its own memory: a write handled by one would not reach another."""
+    from greenmfg.request_memo import RequestMemoMiddleware
+    from greenmfg.shared_cache import kept
+
+    settings.SHARED_CONFIG_CACHE = False
+    computed = []
+    RequestMemoMiddleware(lambda request: [kept("test-off", lambda: computed.append(1)) for _ in range(2)])(rf.get("/"))
+    RequestMemoMiddleware(lambda request: kept("test-off", lambda: computed.append(1)))(rf.get("/"))
+    assert computed == [1, 1, 1]
