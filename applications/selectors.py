@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
 from greenmfg.request_memo import in_transaction, memoized, remember
-from greenmfg.shared_cache import kept
+from greenmfg.shared_cache import kept_in_request
 from notices.models import NoticeCategory, RequiredMaterial
 from organizations.selectors import acting_org_ids
 
@@ -75,16 +75,12 @@ def file_for(user, application_pk, file_pk) -> MaterialFile:
 
 def notice_category_of(application: Application) -> NoticeCategory | None:
     """The notice's settings for the application's category with its required materials (kept for the request)."""
-    key = ("notice_category", application.notice_id, application.category)
-    return memoized(
-        key,
-        lambda: kept(
-            ":".join(map(str, key)),
-            lambda: (
-                NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
-                .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
-                .first()
-            ),
+    return kept_in_request(
+        ("notice_category", application.notice_id, application.category),
+        lambda: (
+            NoticeCategory.objects.filter(notice_id=application.notice_id, category=application.category)
+            .prefetch_related(Prefetch("materials", queryset=RequiredMaterial.objects.order_by("position", "id")))
+            .first()
         ),
     )
 

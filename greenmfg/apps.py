@@ -24,8 +24,11 @@ class GreenmfgConfig(AppConfig):
         memo = (Organization, Notice, NoticeCategory, RequiredMaterial, MaterialFile, Declaration, Deadline, Extension)
         _on_write(forget, "request-memo", memo)
         # What greenmfg.shared_cache keeps between requests is read from these.
-        config = (Organization, Region, Membership, ExpertProfile, Notice, NoticeCategory, RequiredMaterial)
-        _on_write(config_changed, "shared-cache", (*config, Deadline, Extension, Quota, RuleSet, RuleSetEntry))
+        config = (
+            *(Organization, Region, Membership, ExpertProfile),
+            *(Notice, NoticeCategory, RequiredMaterial, Deadline, Extension, Quota, RuleSet, RuleSetEntry),
+        )
+        _on_write(config_changed, "shared-cache", config)
         post_migrate.connect(config_changed, dispatch_uid="shared-cache-migrate")
         # A grant taken back: what the request found visible is asked again (a new grant changes nothing kept).
         grants = (ApplicationUserObjectPermission, ApplicationGroupObjectPermission)

@@ -1,8 +1,7 @@
 """Configuration nearly every page reads (the authority tree, a notice's categories and deadlines, who is a member of
 what), kept in the cache between requests.
 
-Kept under a version that any write to a model it is read from moves on (CONFIG_MODELS, connected in
-greenmfg/apps.py), at the write and again at its commit: another process may read between the two and keep the old
+Kept under a version that any write to a model it is read from moves on (connected in greenmfg/apps.py), at the write and again at its commit: another process may read between the two and keep the old
 rows under the first new version. Bulk writes send no signal: what makes them (seed_scale, load_demo, migrations)
 calls config_changed itself. Inside a transaction the request opened, the cache is neither read nor written (it
 may hold the request's own uncommitted writes). Kept TTL seconds at most in any case, and only where every process
@@ -41,6 +40,11 @@ def kept(key: str, compute):
         value = compute()
         cache.set(full, value, TTL)
     return value
+
+
+def kept_in_request(key: tuple, compute):
+    """kept(), and kept for the request as well (its pages ask again, also inside their transactions)."""
+    return memoized(key, lambda: kept(":".join(map(str, key)), compute))
 
 
 # Reads for a handful of notices (one application's page) are kept; a batch's (hundreds of applications across as

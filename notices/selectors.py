@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from greenmfg.request_memo import memoized
-from greenmfg.shared_cache import kept
+from greenmfg.shared_cache import kept_in_request
 from organizations.models import ExpertProfile, Membership, Organization
 from organizations.selectors import (
     anchor_authority_id,
@@ -182,12 +182,9 @@ def deadline_for(*, notice: Notice, organization: Organization, stage: str) -> E
     beats a general one.
     """
     # Kept for the request (the page shows the deadline its guards enforce) and between requests.
-    return memoized(
+    return kept_in_request(
         ("deadline", notice.pk, organization.pk, stage),
-        lambda: kept(
-            f"deadline:{notice.pk}:{organization.pk}:{stage}",
-            lambda: deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk],
-        ),
+        lambda: deadlines_for_notices([notice], organization=organization, stage=stage)[notice.pk],
     )
 
 

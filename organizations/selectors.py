@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from greenmfg.request_memo import memoized
-from greenmfg.shared_cache import kept
+from greenmfg.shared_cache import kept, kept_in_request
 
 from .models import ExpertProfile, Membership, Organization
 
@@ -45,12 +44,9 @@ def acting_org_ids(user) -> list[int]:
 
 def authority_parents() -> dict[int, int | None]:
     """Every authority's id → the id of the authority it reports to (one query, kept for the request)."""
-    return memoized(
-        "authority_parents",
-        lambda: kept(
-            "authority_parents",
-            lambda: dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id")),
-        ),
+    return kept_in_request(
+        ("authority_parents",),
+        lambda: dict(Organization.objects.filter(kind=Organization.Kind.AUTHORITY).values_list("id", "parent_id")),
     )
 
 
